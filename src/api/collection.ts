@@ -1,0 +1,207 @@
+import { NotFoundError, InvalidInputError, VersionConflictError } from '../log/errors';
+import type { EventMetadata, ExpectedVersion, ObjectData, StoredEvent } from '../log/event';
+import { newEventId } from '../log/ids';
+import type { ProjectionEngine } from '../projections/engine';
+import type { FilterClause, ObjectRecord, Page } from '../projections/queries';
+import { decodeCursor, encodeCursor } from './cursor';
+import { parseFilter } from './filter';
+import { mergePatch } from './merge-patch';
+import { resolveAt, type PointInTime } from './point-in-time';
+import type { Store } from './store';
+import { assertSid, checkExpectedVersion, checkLimit, checkObject, isPlainObject } from './validate';
+
+/** Options shared by every write. */
+export interface WriteOptions {
+  expectedVersion?: ExpectedVersion;
+  idempotencyKey?: string;
+  meta?: EventMetadata;
+}
+
+export interface NewOptions extends WriteOptions {
+  sid?: string;
+}
+
+export interface GetOptions {
+  /** Read the object as it was at a log position or a moment. */
+  at?: PointInTime;
+  /** Return `{ object, version, position, created_at, updated_at }`. */
+  withMeta?: boolean;
+}
+
+export interface ListOptions {
+  limit?: number;
+  cursor?: string;
+}
+
+export interface FindOptions extends ListOptions {
+  /** `{ field: value }` or `{ field: { eq|ne|gt|gte|lt|lte|in: value } }`, all must hold. */
+  filter?: Record<string, unknown>;
+  /** Full-text query: words (all must match), "phrases", prefix*, OR. */
+  text?: string;
+}
+
+/** A page of results and the cursor of the next page (absent on the last page). */
+export interface ResultPage<T> {
+  items: T[];
+  next_cursor?: string;
+}
+
+const RETRIES = 8;
+
+/** The OSIS API of one object type. Every method is async and validates its input first. */
+export class Collection {
+  constructor(readonly type: string, private readonly store: Store, private readonly projections: ProjectionEngine) {}
+
+  /** Create an object; mints a ULID sid unless one is given (in the object or `options.sid`). */
+  async _new(object: ObjectData, options: NewOptions = {}): Promise<ObjectData> {
+    checkObject(object);
+    const sid = options.sid ?? object.sid ?? newEventId();
+    assertSid(sid);
+    if (object.sid !== undefined && object.sid !== sid) {
+      throw new InvalidInputError(`object sid ${JSON.stringify(object.sid)} differs from the sid option ${JSON.stringify(sid)}`);
+    }
+    const expected = checkExpectedVersion(options.expectedVersion);
+    if (expected !== undefined && expected !== 'no_stream' && expected !== 'any') {
+      throw new InvalidInputError('_new only accepts expectedVersion no_stream or any');
+    }
+    const data = { sid, ...object };
+    await this.write({ sid, kind: 'created', data, expectedVersion: 'no_stream' }, options);
+    return data;
+  }
+
+  /** The object, or with `withMeta` its record; NOT_FOUND when absent (at `at`, when given). */
+  async _get(sid: string, options: GetOptions = {}): Promise<ObjectData | ObjectRecord> {
+    assertSid(sid);
+    this.store.assertOpen();
+    const record = options.at !== undefined ? await this.readAt(sid, options.at) : this.projections.queries.get(this.type, sid);
+    if (!record) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
+    return options.withMeta ? record : record.object;
+  }
+
+  /** OSIS full replace: the object (carrying its sid) becomes the new state. NOT_FOUND when absent. */
+  async _set(object: ObjectData, options: WriteOptions = {}): Promise<ObjectData> {
+    checkObject(object);
+    if (object.sid === undefined) throw new InvalidInputError('_set needs the object to carry its sid');
+    assertSid(object.sid);
+    const expected = checkExpectedVersion(options.expectedVersion) ?? 'exists';
+    await this.write({ sid: object.sid, kind: 'updated', data: object, expectedVersion: expected }, options);
+    return object;
+  }
+
+  /** Apply an RFC 7396 merge patch to the current object; returns the new object. */
+  async _update(sid: string, patch: Record<string, unknown>, options: WriteOptions = {}): Promise<ObjectData> {
+    assertSid(sid);
+    if (!isPlainObject(patch)) throw new InvalidInputError('a patch must be a JSON object');
+    checkObject(patch);
+    if (patch.sid !== undefined && patch.sid !== sid) throw new InvalidInputError('a patch cannot change the sid');
+    const given = checkExpectedVersion(options.expectedVersion);
+    for (let attempt = 0; ; attempt++) {
+      await this.store.catchUp();
+      const current = this.projections.queries.get(this.type, sid);
+      if (!current) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
+      const data = mergePatch(current.object, patch) as ObjectData;
+      data.sid = sid;
+      checkObject(data);
+      try {
+        await this.write({ sid, kind: 'updated', data, expectedVersion: given ?? current.version }, options);
+        return data;
+      } catch (error) {
+        if (given !== undefined || !(error instanceof VersionConflictError) || attempt >= RETRIES) throw error;
+      }
+    }
+  }
+
+  /** Delete the object; NOT_FOUND when absent. */
+  async _delete(sid: string, options: WriteOptions = {}): Promise<void> {
+    assertSid(sid);
+    const expected = checkExpectedVersion(options.expectedVersion) ?? 'exists';
+    await this.write({ sid, kind: 'deleted', data: {}, expectedVersion: expected }, options);
+  }
+
+  async _exists(sid: string): Promise<boolean> {
+    assertSid(sid);
+    this.store.assertOpen();
+    return this.projections.queries.get(this.type, sid) !== undefined;
+  }
+
+  /** Sids in sid order, a page at a time. */
+  async _list(options: ListOptions = {}): Promise<ResultPage<string>> {
+    return this.page(options, false) as Promise<ResultPage<string>>;
+  }
+
+  /** Whole objects in sid order, a page at a time. */
+  async _list_full(options: ListOptions = {}): Promise<ResultPage<ObjectData>> {
+    return this.page(options, true) as Promise<ResultPage<ObjectData>>;
+  }
+
+  /** Sids matching a filter and/or full-text query (ranked by BM25 when text is given). */
+  async _find(options: FindOptions = {}): Promise<ResultPage<string>> {
+    return this.page(options, false) as Promise<ResultPage<string>>;
+  }
+
+  async _find_full(options: FindOptions = {}): Promise<ResultPage<ObjectData>> {
+    return this.page(options, true) as Promise<ResultPage<ObjectData>>;
+  }
+
+  /** Every event of the object, oldest first; NOT_FOUND when it never existed. */
+  async _history(sid: string): Promise<StoredEvent[]> {
+    assertSid(sid);
+    const events = await this.store.log.readStream(this.type, sid);
+    if (events.length === 0) throw new NotFoundError(`${this.type}/${sid} has no history`, { type: this.type, sid });
+    return events;
+  }
+
+  private async page(options: FindOptions, full: boolean): Promise<ResultPage<unknown>> {
+    if (!isPlainObject(options)) throw new InvalidInputError('options must be an object');
+    const known = new Set(['limit', 'cursor', 'filter', 'text']);
+    for (const key of Object.keys(options)) {
+      if (!known.has(key)) throw new InvalidInputError(`unknown option ${JSON.stringify(key)} (expected limit, cursor, filter, text)`);
+    }
+    this.store.assertOpen();
+    const limit = checkLimit(options.limit);
+    const filter: FilterClause[] = parseFilter(options.filter);
+    const ranked = options.text !== undefined;
+    if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
+    const cursor = decodeCursor(options.cursor, ranked);
+    if (ranked) this.projections.ensureFullText();
+    const result: Page<string | ObjectRecord> = this.projections.queries.find(
+      this.type,
+      {
+        filter,
+        text: options.text as string | undefined,
+        limit,
+        afterSid: cursor && 'afterSid' in cursor ? cursor.afterSid : undefined,
+        offset: cursor && 'offset' in cursor ? cursor.offset : undefined,
+      },
+      full,
+    );
+    const items = full ? (result.items as ObjectRecord[]).map((r) => r.object) : result.items;
+    const next =
+      result.nextAfterSid !== undefined
+        ? encodeCursor({ afterSid: result.nextAfterSid })
+        : result.nextOffset !== undefined
+          ? encodeCursor({ offset: result.nextOffset })
+          : undefined;
+    return next ? { items, next_cursor: next } : { items };
+  }
+
+  private async readAt(sid: string, at: PointInTime): Promise<ObjectRecord | undefined> {
+    const events = await this.store.log.readStream(this.type, sid);
+    return resolveAt(events, at);
+  }
+
+  private async write(
+    event: { sid: string; kind: 'created' | 'updated' | 'deleted'; data: ObjectData; expectedVersion: ExpectedVersion },
+    options: WriteOptions,
+  ): Promise<StoredEvent[]> {
+    if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey.length === 0 || options.idempotencyKey.length > 200)) {
+      throw new InvalidInputError('idempotencyKey must be a string of 1 to 200 characters');
+    }
+    if (options.meta !== undefined) checkObject(options.meta);
+    const meta = options.idempotencyKey !== undefined ? { ...options.meta, idempotencyKey: options.idempotencyKey } : options.meta;
+    return this.store.append(
+      [{ type: this.type, ...event, ...(meta ? { meta } : {}) }],
+      options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : undefined,
+    );
+  }
+}

@@ -1,0 +1,40 @@
+import { InvalidInputError } from '../log/errors';
+import type { FilterClause, FilterOp } from '../projections/queries';
+import { assertFieldName, isPlainObject } from './validate';
+
+const OPS = new Set<FilterOp>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']);
+
+/** Validate `{ field: value | { op: value } }` into clauses; field names and operators are checked. */
+export function parseFilter(filter: unknown): FilterClause[] {
+  if (filter === undefined || filter === null) return [];
+  if (!isPlainObject(filter)) throw new InvalidInputError('filter must be an object of { field: value }');
+  const clauses: FilterClause[] = [];
+  for (const [field, condition] of Object.entries(filter)) {
+    assertFieldName(field, 'filter field');
+    if (isPlainObject(condition)) {
+      const entries = Object.entries(condition);
+      if (entries.length === 0) throw new InvalidInputError(`filter on ${field}: empty condition`);
+      for (const [op, value] of entries) {
+        if (!OPS.has(op as FilterOp)) {
+          throw new InvalidInputError(`filter on ${field}: unknown operator ${JSON.stringify(op)} (expected ${[...OPS].join(', ')})`);
+        }
+        clauses.push(clause(field, op as FilterOp, value));
+      }
+    } else {
+      clauses.push(clause(field, 'eq', condition));
+    }
+  }
+  return clauses;
+}
+
+function clause(field: string, op: FilterOp, value: unknown): FilterClause {
+  const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+  if (op === 'in') {
+    if (!Array.isArray(value) || value.length === 0 || value.length > 1000 || !value.every(scalar)) {
+      throw new InvalidInputError(`filter on ${field}: "in" needs an array of 1 to 1000 strings, numbers or booleans`);
+    }
+  } else if (!scalar(value)) {
+    throw new InvalidInputError(`filter on ${field}: value must be a string, number or boolean`);
+  }
+  return { field, op, value };
+}

@@ -1,0 +1,69 @@
+import Database from 'better-sqlite3';
+import { MemoryEventLog } from '../backends/memory/memory-log';
+import { SqliteEventLog } from '../backends/sqlite/sqlite-log';
+import { InvalidInputError } from '../log/errors';
+import type { Durability, EventLog } from '../log/event-log';
+import type { StoreSchema } from '../projections/config';
+import { ProjectionEngine } from '../projections/engine';
+import { uniqueSpec } from './schema';
+import { parseStoreUrl } from './store-url';
+
+/** A log with its projections, wired for one backend. */
+export interface OpenedBackend {
+  log: EventLog;
+  projections: ProjectionEngine;
+  /** True when projections commit inside the append transaction (no catch-up after append). */
+  inline: boolean;
+  close(): Promise<void>;
+}
+
+export interface BackendOptions {
+  schema: StoreSchema;
+  durability: Durability;
+}
+
+/** Open the backend a store URL names and attach the projections to it. */
+export async function openBackend(url: string, options: BackendOptions): Promise<OpenedBackend> {
+  const parsed = parseStoreUrl(url);
+  const unique = uniqueSpec(options.schema);
+  switch (parsed.backend) {
+    case 'memory': {
+      const log = new MemoryEventLog(unique);
+      const db = new Database(':memory:');
+      const projections = new ProjectionEngine(db, options.schema);
+      return {
+        log,
+        projections,
+        inline: false,
+        async close() {
+          projections.close();
+          await log.close();
+          db.close();
+        },
+      };
+    }
+    case 'sqlite': {
+      const log = SqliteEventLog.open(parsed.path, { durability: options.durability, unique });
+      let projections: ProjectionEngine;
+      try {
+        projections = new ProjectionEngine(log.db, options.schema);
+      } catch (error) {
+        await log.close();
+        throw error;
+      }
+      log.setInlineApply((events) => projections.applyInline(events));
+      await projections.catchUp(log);
+      return {
+        log,
+        projections,
+        inline: true,
+        async close() {
+          projections.close();
+          await log.close();
+        },
+      };
+    }
+    default:
+      throw new InvalidInputError(`the ${parsed.backend} backend is not available in this version`);
+  }
+}

@@ -1,0 +1,47 @@
+/** DDL of the SQLite event log tables. Projection tables are owned by src/projections. */
+export const LOG_SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  id       TEXT    NOT NULL,
+  type     TEXT    NOT NULL,
+  sid      TEXT    NOT NULL,
+  kind     TEXT    NOT NULL CHECK (kind IN ('created', 'updated', 'deleted')),
+  version  INTEGER NOT NULL CHECK (version >= 1),
+  ts       INTEGER NOT NULL,
+  data     TEXT    NOT NULL,
+  meta     TEXT
+);
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (type, sid, version);
+CREATE TABLE IF NOT EXISTS unique_keys (
+  type  TEXT NOT NULL,
+  field TEXT NOT NULL,
+  key   TEXT NOT NULL,
+  sid   TEXT NOT NULL,
+  PRIMARY KEY (type, field, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unique_keys_by_sid ON unique_keys (type, sid);
+CREATE TABLE IF NOT EXISTS idempotency (
+  key            TEXT PRIMARY KEY,
+  first_position INTEGER NOT NULL,
+  last_position  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+`;
+
+/** Columns selected for every event read, in `EventRow` order. */
+export const EVENT_COLUMNS = 'position, id, type, sid, kind, version, ts, data, meta';
+
+export interface EventRow {
+  position: number;
+  id: string;
+  type: string;
+  sid: string;
+  kind: 'created' | 'updated' | 'deleted';
+  version: number;
+  ts: number;
+  data: string;
+  meta: string | null;
+}

@@ -1,0 +1,215 @@
+import type Database from 'better-sqlite3';
+import { ClosedError, InvalidInputError } from '../../log/errors';
+import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
+import type { AppendOptions, Durability, EventLog, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import { applyAppendRules } from '../../log/append-rules';
+import { GroupCommitter, type Outcome } from '../../log/group-commit';
+import { newEventId } from '../../log/ids';
+import { openSqlite, wrapSqliteError } from './connection';
+import { EVENT_COLUMNS, LOG_SCHEMA, type EventRow } from './log-schema';
+import { UniqueKeyTable } from './unique-keys';
+
+/** Options of the SQLite event log. */
+export interface SqliteLogOptions {
+  durability?: Durability;
+  unique?: UniqueSpec;
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Called inside the append transaction (in the request's savepoint) with the events just inserted, so
+ * inline projections commit atomically with them. Throwing rejects that append alone.
+ */
+export type InlineApply = (events: StoredEvent[]) => void;
+
+interface AppendRequest {
+  events: readonly ProposedEvent[];
+  options: AppendOptions;
+}
+
+/**
+ * `sqlite:PATH`: the log as an `events` table (AUTOINCREMENT positions, never reused) in a WAL database.
+ * Writers take `BEGIN IMMEDIATE`; concurrent appends share one transaction with a savepoint each.
+ */
+export class SqliteEventLog implements EventLog {
+  readonly backend = 'sqlite';
+  private readonly statements;
+  private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
+  private readonly uniqueKeys: UniqueKeyTable;
+  private inlineApply: InlineApply | undefined;
+  private closed = false;
+
+  private constructor(readonly db: Database.Database, unique: UniqueSpec) {
+    this.statements = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT append_request'),
+      release: db.prepare('RELEASE append_request'),
+      rollbackTo: db.prepare('ROLLBACK TO append_request'),
+      streamHead: db.prepare('SELECT version, kind FROM events WHERE type = ? AND sid = ? ORDER BY version DESC LIMIT 1'),
+      insert: db.prepare('INSERT INTO events (id, type, sid, kind, version, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      stream: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND sid = ? ORDER BY version`),
+      range: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
+      from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+      head: db.prepare('SELECT position FROM events ORDER BY position DESC LIMIT 1').pluck(),
+      findKey: db.prepare('SELECT first_position, last_position FROM idempotency WHERE key = ?'),
+      saveKey: db.prepare('INSERT INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
+    };
+    this.uniqueKeys = new UniqueKeyTable(db, unique);
+  }
+
+  /** Open (creating if needed) the log in `file`. */
+  static open(file: string, options: SqliteLogOptions = {}): SqliteEventLog {
+    const db = openSqlite(file, options.durability ?? 'full', options.busyTimeoutMs);
+    try {
+      db.exec(LOG_SCHEMA);
+      const log = new SqliteEventLog(db, options.unique ?? {});
+      log.uniqueKeys.syncWithSpec();
+      return log;
+    } catch (error) {
+      db.close();
+      throw wrapSqliteError(error, `cannot open ${file}`);
+    }
+  }
+
+  /** Register the projection writer that runs inside each append transaction. */
+  setInlineApply(apply: InlineApply | undefined): void {
+    this.inlineApply = apply;
+  }
+
+  append(events: readonly ProposedEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (events.length === 0) return Promise.resolve([]);
+    return this.committer.submit({ events, options });
+  }
+
+  private commitBatch(batch: AppendRequest[]): Outcome<StoredEvent[]>[] {
+    const s = this.statements;
+    try {
+      s.begin.run();
+    } catch (error) {
+      throw wrapSqliteError(error, 'cannot start an append');
+    }
+    const outcomes: Outcome<StoredEvent[]>[] = [];
+    const single = batch.length === 1;
+    try {
+      for (const request of batch) {
+        if (!single) s.savepoint.run();
+        try {
+          outcomes.push({ ok: true, value: this.appendOne(request) });
+          if (!single) s.release.run();
+        } catch (error) {
+          if (single) throw error;
+          s.rollbackTo.run();
+          s.release.run();
+          outcomes.push({ ok: false, error: wrapSqliteError(error, 'append failed') });
+        }
+      }
+      s.commit.run();
+    } catch (error) {
+      if (this.db.inTransaction) s.rollback.run();
+      throw wrapSqliteError(error, 'append failed');
+    }
+    return outcomes;
+  }
+
+  private appendOne({ events, options }: AppendRequest): StoredEvent[] {
+    const s = this.statements;
+    const key = options.idempotencyKey;
+    if (key !== undefined) {
+      const earlier = s.findKey.get(key) as { first_position: number; last_position: number } | undefined;
+      if (earlier) return (s.range.all(earlier.first_position, earlier.last_position) as EventRow[]).map(rowToEvent);
+    }
+    const now = Date.now();
+    const ts = new Date(now).toISOString();
+    const stored: StoredEvent[] = [];
+    for (const event of events) {
+      const after = applyAppendRules(event, this.readState(event.type, event.sid));
+      this.uniqueKeys.apply(event);
+      const data = JSON.stringify(event.data);
+      const meta = event.meta ? JSON.stringify(event.meta) : null;
+      const id = newEventId(now);
+      const info = s.insert.run(id, event.type, event.sid, event.kind, after.version, now, data, meta);
+      stored.push({
+        position: Number(info.lastInsertRowid),
+        id,
+        type: event.type,
+        sid: event.sid,
+        kind: event.kind,
+        version: after.version,
+        ts,
+        data: event.data,
+        ...(event.meta ? { meta: event.meta } : {}),
+      });
+    }
+    if (key !== undefined) s.saveKey.run(key, stored[0].position, stored[stored.length - 1].position);
+    this.inlineApply?.(stored);
+    return stored.map((e) => structuredClone(e));
+  }
+
+  private readState(type: string, sid: string): StreamState {
+    const row = this.statements.streamHead.get(type, sid) as { version: number; kind: string } | undefined;
+    return row ? { version: row.version, exists: row.kind !== 'deleted' } : { version: 0, exists: false };
+  }
+
+  async readStream(type: string, sid: string): Promise<StoredEvent[]> {
+    this.assertOpen();
+    return (this.statements.stream.all(type, sid) as EventRow[]).map(rowToEvent);
+  }
+
+  async streamState(type: string, sid: string): Promise<StreamState> {
+    this.assertOpen();
+    return this.readState(type, sid);
+  }
+
+  async readAll(from: number, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    this.assertOpen();
+    if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
+    const limit = options.limit ?? -1;
+    if (!options.types) return (this.statements.from.all(from, limit) as EventRow[]).map(rowToEvent);
+    if (options.types.length === 0) return [];
+    const marks = options.types.map(() => '?').join(', ');
+    const stmt = this.db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`,
+    );
+    return (stmt.all(from, ...options.types, limit) as EventRow[]).map(rowToEvent);
+  }
+
+  async head(): Promise<number> {
+    this.assertOpen();
+    return this.headSync();
+  }
+
+  /** The head position, read synchronously (used by projections in the same database). */
+  headSync(): number {
+    return (this.statements.head.get() as number | undefined) ?? 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.committer.idle();
+    this.closed = true;
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new ClosedError();
+  }
+}
+
+/** Decode one `events` row. */
+export function rowToEvent(row: EventRow): StoredEvent {
+  const event: StoredEvent = {
+    position: row.position,
+    id: row.id,
+    type: row.type,
+    sid: row.sid,
+    kind: row.kind,
+    version: row.version,
+    ts: new Date(row.ts).toISOString(),
+    data: JSON.parse(row.data),
+  };
+  if (row.meta !== null) event.meta = JSON.parse(row.meta);
+  return event;
+}

@@ -1,0 +1,58 @@
+import { UniqueViolationError, VersionConflictError, NotFoundError, InvalidInputError } from './errors';
+import type { ExpectedVersion, ObjectData, ProposedEvent, StreamState } from './event';
+import type { UniqueSpec } from './event-log';
+
+/**
+ * The rules every backend applies to each proposed event, against the stream's state just before it.
+ * Throws the typed error that rejects the append; returns the new stream state.
+ */
+export function applyAppendRules(event: ProposedEvent, state: StreamState): StreamState {
+  checkExpectedVersion(event.type, event.sid, event.expectedVersion ?? 'any', state);
+  if (event.kind === 'created') {
+    if (state.exists) throw new VersionConflictError(event.type, event.sid, 'no_stream', state.version);
+    return { version: state.version + 1, exists: true };
+  }
+  if (event.kind === 'updated' || event.kind === 'deleted') {
+    if (!state.exists) throw new NotFoundError(`${event.type}/${event.sid} does not exist`, { type: event.type, sid: event.sid });
+    return { version: state.version + 1, exists: event.kind === 'updated' };
+  }
+  throw new InvalidInputError(`unknown event kind ${JSON.stringify(event.kind)}`);
+}
+
+/** Throws VERSION_CONFLICT when `expected` does not hold for `state`. */
+export function checkExpectedVersion(type: string, sid: string, expected: ExpectedVersion, state: StreamState): void {
+  const actual = state.exists ? state.version : state.version === 0 ? 'no_stream' : 'deleted';
+  if (expected === 'any') return;
+  if (expected === 'no_stream' && !state.exists) return;
+  if (expected === 'exists' && state.exists) return;
+  if (typeof expected === 'number' && state.exists && state.version === expected) return;
+  if (expected === 'exists' || (typeof expected === 'number' && !state.exists)) {
+    throw new NotFoundError(`${type}/${sid} does not exist`, { type, sid, expected });
+  }
+  throw new VersionConflictError(type, sid, expected, actual);
+}
+
+/** A unique claim: `type.field` holds `key` (the JSON encoding of the value). */
+export interface UniqueClaim {
+  field: string;
+  key: string;
+  value: unknown;
+}
+
+/** The unique claims an object's data makes under `spec`; null/absent values claim nothing. */
+export function uniqueClaims(spec: UniqueSpec, type: string, data: ObjectData): UniqueClaim[] {
+  const fields = spec[type];
+  if (!fields || fields.length === 0) return [];
+  const claims: UniqueClaim[] = [];
+  for (const field of fields) {
+    const value = Object.prototype.hasOwnProperty.call(data, field) ? data[field] : undefined;
+    if (value === undefined || value === null) continue;
+    claims.push({ field, key: JSON.stringify(value), value });
+  }
+  return claims;
+}
+
+/** Raise the typed error for a claim held by another object. */
+export function uniqueViolation(type: string, claim: UniqueClaim, heldBy: string): UniqueViolationError {
+  return new UniqueViolationError(type, claim.field, claim.value, heldBy);
+}

@@ -1,0 +1,86 @@
+/**
+ * Typed errors with stable string codes. Backends wrap driver and fs errors once (keeping `cause`);
+ * only `src/api` maps codes to exit codes and JSON-RPC errors.
+ */
+export type ErrorCode =
+  | 'NOT_FOUND'
+  | 'VERSION_CONFLICT'
+  | 'UNIQUE_VIOLATION'
+  | 'INVALID_INPUT'
+  | 'CORRUPT'
+  | 'LOCKED'
+  | 'CLOSED';
+
+/** Base class of every error the store raises on purpose. `code` is stable and safe to switch on. */
+export class OsisError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (options.details) this.details = options.details;
+  }
+}
+
+/** The object (or stream) does not exist. */
+export class NotFoundError extends OsisError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('NOT_FOUND', message, { details });
+  }
+}
+
+/** An expected version did not match the stream's actual version; nothing was written. */
+export class VersionConflictError extends OsisError {
+  constructor(
+    readonly type: string,
+    readonly sid: string,
+    readonly expected: unknown,
+    readonly actual: number | 'no_stream' | 'deleted',
+  ) {
+    super('VERSION_CONFLICT', `${type}/${sid}: expected version ${String(expected)}, actual ${String(actual)}`, {
+      details: { type, sid, expected, actual },
+    });
+  }
+}
+
+/** A declared unique field value is already held by another live object; nothing was written. */
+export class UniqueViolationError extends OsisError {
+  constructor(readonly type: string, readonly field: string, readonly value: unknown, readonly heldBy: string) {
+    super('UNIQUE_VIOLATION', `${type}.${field} = ${JSON.stringify(value)} is already used by ${type}/${heldBy}`, {
+      details: { type, field, value, heldBy },
+    });
+  }
+}
+
+/** Bad input at the public edge; the message names the problem. Nothing was written. */
+export class InvalidInputError extends OsisError {
+  constructor(message: string, details?: Record<string, unknown>) {
+    super('INVALID_INPUT', message, { details });
+  }
+}
+
+/** Stored data failed an integrity check. `details` says where. */
+export class CorruptError extends OsisError {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super('CORRUPT', message, options);
+  }
+}
+
+/** The store is locked or busy beyond its timeout. */
+export class LockedError extends OsisError {
+  constructor(message: string, cause?: unknown) {
+    super('LOCKED', message, { cause });
+  }
+}
+
+/** The store (or log) was used after close(). */
+export class ClosedError extends OsisError {
+  constructor() {
+    super('CLOSED', 'the store is closed');
+  }
+}
+
+export function isOsisError(error: unknown): error is OsisError {
+  return error instanceof OsisError;
+}

@@ -1,0 +1,64 @@
+import type { ProposedEvent, StoredEvent, StreamState } from './event';
+
+/** Options for one atomic append. */
+export interface AppendOptions {
+  /**
+   * A retried append with the same key returns the events of the original append instead of writing
+   * new ones. Keys are global to the log.
+   */
+  idempotencyKey?: string;
+}
+
+/** Options for reading the global log. */
+export interface ReadAllOptions {
+  /** Maximum number of events to return (default: all up to the head at call time). */
+  limit?: number;
+  /** Only events of these types. */
+  types?: readonly string[];
+}
+
+/** Durability of an acknowledged append. */
+export type Durability = 'full' | 'normal';
+
+/** Declared unique fields per type: enforced by the log inside the append. */
+export type UniqueSpec = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * The storage contract every backend implements (memory, sqlite, file, postgres).
+ *
+ * Musts:
+ * - **Atomic batches.** The events of one `append` call are committed all together or not at all.
+ * - **Positions** are assigned in commit order, start at 1, strictly increase, and are never reused,
+ *   not even after a failed append or a deleted tail.
+ * - **A conflict writes nothing.** A failed expected-version check, a unique-key violation or any other
+ *   error rejects the whole call and leaves the log as it was.
+ * - **Versions** per object start at 1 and grow by 1 per event; `created` needs an object that does not
+ *   currently exist, `updated`/`deleted` one that does.
+ * - **Unique fields** declared in the `UniqueSpec` the log was opened with hold across every writer of
+ *   the log, including other processes.
+ * - **Idempotency.** An append repeating an earlier `idempotencyKey` returns the earlier events.
+ * - Every method is async; a backend may batch concurrent appends into one physical commit
+ *   (group commit) as long as each call stays atomic and independent of the others' failures.
+ */
+export interface EventLog {
+  /** Short backend name: 'memory', 'sqlite', 'file', 'postgres'. */
+  readonly backend: string;
+
+  /** Atomically append events; resolves with them as stored, in order. */
+  append(events: readonly ProposedEvent[], options?: AppendOptions): Promise<StoredEvent[]>;
+
+  /** Every event of one object, oldest first. Empty when the object never existed. */
+  readStream(type: string, sid: string): Promise<StoredEvent[]>;
+
+  /** The stream's current version and whether the object exists. */
+  streamState(type: string, sid: string): Promise<StreamState>;
+
+  /** Events with `position >= from`, in position order. */
+  readAll(from: number, options?: ReadAllOptions): Promise<StoredEvent[]>;
+
+  /** Position of the last committed event, 0 for an empty log. */
+  head(): Promise<number>;
+
+  /** Flush and release resources. Later calls fail with `CLOSED`. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,58 @@
+/** The event model shared by every backend. */
+
+export type EventKind = 'created' | 'updated' | 'deleted';
+
+/** A flat JSON object as stored; `sid` is always present on created/updated data. */
+export type ObjectData = Record<string, unknown>;
+
+/** Who and why: carried alongside the data, never interpreted by the log. */
+export interface EventMetadata {
+  actor?: string;
+  correlationId?: string;
+  causationId?: string;
+  idempotencyKey?: string;
+  [key: string]: unknown;
+}
+
+/**
+ * Expected version of an object before an event is appended:
+ * a number (exact current version), `'any'`, `'no_stream'` (the object does not currently exist:
+ * never created, or deleted) or `'exists'` (the object currently exists).
+ */
+export type ExpectedVersion = number | 'any' | 'no_stream' | 'exists';
+
+/** An event as proposed by a writer. The log assigns id, version, position and timestamp. */
+export interface ProposedEvent {
+  type: string;
+  sid: string;
+  kind: EventKind;
+  /** Full object state after the event (created/updated); `{}` for deleted. */
+  data: ObjectData;
+  expectedVersion?: ExpectedVersion;
+  meta?: EventMetadata;
+}
+
+/** An event as committed to the log. */
+export interface StoredEvent {
+  /** Global log position: 1-based, follows commit order, never reused. */
+  position: number;
+  /** ULID from a monotonic factory. */
+  id: string;
+  type: string;
+  sid: string;
+  kind: EventKind;
+  /** Per-object version: 1 on first create, +1 per event of that object. */
+  version: number;
+  /** Commit time, ISO 8601. */
+  ts: string;
+  data: ObjectData;
+  meta?: EventMetadata;
+}
+
+/** The state of one object's stream as the log sees it. */
+export interface StreamState {
+  /** Version of the last event, 0 when the stream is empty. */
+  version: number;
+  /** True when the last event is not a deletion. */
+  exists: boolean;
+}

@@ -1,0 +1,125 @@
+import type Database from 'better-sqlite3';
+import type { StoredEvent } from '../log/event';
+import { indexedFields, type StoreSchema } from './config';
+import type { FullTextProjection } from './fulltext';
+import { CURRENT_STATE, indexValue } from './tables';
+
+/** An object's state after folding its events. */
+export interface FoldedObject {
+  type: string;
+  sid: string;
+  data: Record<string, unknown> | null;
+  version: number;
+  position: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/**
+ * The current-state projection: one `objects` row per live object plus its `object_index` rows.
+ * Applied inline with each append (same transaction on the SQLite backend).
+ */
+export class CurrentStateProjection {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database, private readonly schema: StoreSchema, private readonly fulltext: FullTextProjection) {
+    this.s = {
+      upsert: db.prepare(
+        `INSERT INTO objects (type, sid, data, version, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version,
+           position = excluded.position, updated_at = excluded.updated_at`,
+      ),
+      remove: db.prepare('DELETE FROM objects WHERE type = ? AND sid = ? RETURNING id').pluck(),
+      dropIndex: db.prepare('DELETE FROM object_index WHERE type = ? AND sid = ?'),
+      addIndex: db.prepare('INSERT OR IGNORE INTO object_index (type, field, value, sid) VALUES (?, ?, ?, ?)'),
+      checkpoint: db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').pluck(),
+      saveCheckpoint: db.prepare(
+        'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+      ),
+    };
+  }
+
+  /** Position of the last event applied. */
+  position(): number {
+    return (this.s.checkpoint.get(CURRENT_STATE) as number | undefined) ?? 0;
+  }
+
+  /** Apply committed events in order and advance the checkpoint; run inside the caller's transaction. */
+  apply(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      if (event.kind === 'deleted') {
+        this.remove(event.type, event.sid);
+        continue;
+      }
+      const ms = Date.parse(event.ts);
+      this.s.upsert.run(event.type, event.sid, JSON.stringify(event.data), event.version, event.position, ms, ms);
+      this.writeIndex(event.type, event.sid, event.data);
+    }
+    if (events.length > 0) this.s.saveCheckpoint.run(CURRENT_STATE, events[events.length - 1].position);
+  }
+
+  /** Write a folded object (rebuilds); returns its row id, or undefined when it is deleted. */
+  writeFolded(object: FoldedObject): number | undefined {
+    if (object.data === null) return undefined;
+    const info = this.s.upsert.run(
+      object.type, object.sid, JSON.stringify(object.data), object.version, object.position, object.createdAt, object.updatedAt,
+    );
+    this.writeIndex(object.type, object.sid, object.data);
+    return Number(info.lastInsertRowid);
+  }
+
+  /** Set the checkpoint (inside the caller's transaction). */
+  setPosition(position: number): void {
+    this.s.saveCheckpoint.run(CURRENT_STATE, position);
+  }
+
+  /** Re-derive every `object_index` row from `objects` (after the declared index fields changed). */
+  reindex(): void {
+    this.db.prepare('DELETE FROM object_index').run();
+    const rows = this.db.prepare('SELECT type, sid, data FROM objects').iterate() as Iterable<{ type: string; sid: string; data: string }>;
+    for (const row of rows) {
+      if (indexedFields(this.schema, row.type).length > 0) this.writeIndex(row.type, row.sid, JSON.parse(row.data), false);
+    }
+  }
+
+  private remove(type: string, sid: string): void {
+    const id = this.s.remove.get(type, sid) as number | undefined;
+    this.s.dropIndex.run(type, sid);
+    if (id !== undefined) this.fulltext.remove(type, id);
+  }
+
+  private writeIndex(type: string, sid: string, data: Record<string, unknown>, clear = true): void {
+    const fields = indexedFields(this.schema, type);
+    if (fields.length === 0) return;
+    if (clear) this.s.dropIndex.run(type, sid);
+    for (const field of fields) {
+      const value = Object.prototype.hasOwnProperty.call(data, field) ? indexValue(data[field]) : undefined;
+      if (value !== undefined) this.s.addIndex.run(type, field, value, sid);
+    }
+  }
+}
+
+/** Fold events into per-object state in memory (rebuilds and point-in-time reads). */
+export function foldEvents(into: Map<string, FoldedObject>, events: readonly StoredEvent[]): void {
+  for (const event of events) {
+    const key = `${event.type}\0${event.sid}`;
+    const ms = Date.parse(event.ts);
+    const current = into.get(key);
+    if (event.kind === 'deleted') {
+      if (current) {
+        current.data = null;
+        current.version = event.version;
+        current.position = event.position;
+      }
+      continue;
+    }
+    if (!current || current.data === null || event.kind === 'created') {
+      into.set(key, { type: event.type, sid: event.sid, data: event.data, version: event.version, position: event.position, createdAt: ms, updatedAt: ms });
+    } else {
+      current.data = event.data;
+      current.version = event.version;
+      current.position = event.position;
+      current.updatedAt = ms;
+    }
+  }
+}

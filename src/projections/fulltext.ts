@@ -1,0 +1,112 @@
+import type Database from 'better-sqlite3';
+import { fullTextBody, type StoreSchema } from './config';
+import { FULL_TEXT, ftsTable, type ObjectRow } from './tables';
+
+/**
+ * The full-text projection: one contentless FTS5 table per type (BM25 statistics per type), rowid =
+ * `objects.id`. It is derived from the current-state projection: rows removed with their object inline,
+ * (re)indexed in batches after commit by `catchUp`, which `_find` with text runs first.
+ */
+export class FullTextProjection {
+  private readonly known = new Set<string>();
+  private readonly statements = new Map<string, { remove: Database.Statement; insert: Database.Statement }>();
+  private readonly checkpoint;
+  private readonly saveCheckpoint;
+  private readonly changedSince;
+
+  constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
+    this.checkpoint = db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').pluck();
+    this.saveCheckpoint = db.prepare(
+      'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+    );
+    this.changedSince = db.prepare('SELECT id, type, data, position FROM objects WHERE position > ? ORDER BY position LIMIT ?');
+    for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'fts\\_%' ESCAPE '\\' AND sql LIKE '%fts5%'").pluck().all() as string[]) {
+      this.known.add(name);
+    }
+  }
+
+  /** Position up to which the index reflects the current state. */
+  position(): number {
+    return (this.checkpoint.get(FULL_TEXT) as number | undefined) ?? 0;
+  }
+
+  /** Whether a full-text table exists for `type`. */
+  has(type: string): boolean {
+    return this.known.has(ftsTable(type));
+  }
+
+  /** Drop an object's entry (inline, with its deletion). */
+  remove(type: string, id: number): void {
+    const table = ftsTable(type);
+    if (!this.known.has(table)) return;
+    this.statementsFor(table).remove.run(id);
+  }
+
+  /**
+   * Index every object changed since the checkpoint, in transactions of `batchSize`.
+   * Returns the number of objects indexed. Safe to run from several processes at once.
+   */
+  catchUp(batchSize = 5000): number {
+    let total = 0;
+    for (;;) {
+      const done = this.db.transaction(() => {
+        const from = this.position();
+        const rows = this.changedSince.all(from, batchSize) as Pick<ObjectRow, 'id' | 'type' | 'data' | 'position'>[];
+        for (const row of rows) this.index(row.type, row.id, JSON.parse(row.data));
+        if (rows.length > 0) this.saveCheckpoint.run(FULL_TEXT, rows[rows.length - 1].position);
+        return rows.length;
+      }).immediate();
+      total += done;
+      if (done < batchSize) return total;
+    }
+  }
+
+  /** (Re)index one object. */
+  index(type: string, id: number, data: Record<string, unknown>): void {
+    const statements = this.statementsFor(this.ensureTable(type));
+    statements.remove.run(id);
+    const body = fullTextBody(this.schema, type, data);
+    if (body !== '') statements.insert.run(id, body);
+  }
+
+  /** Set the checkpoint (inside the caller's transaction). */
+  setPosition(position: number): void {
+    this.saveCheckpoint.run(FULL_TEXT, position);
+  }
+
+  /** Drop every full-text table and reset the checkpoint (inside the caller's transaction). */
+  dropAll(): void {
+    for (const table of this.known) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+    this.known.clear();
+    this.statements.clear();
+    this.saveCheckpoint.run(FULL_TEXT, 0);
+  }
+
+  /** Merge the index segments (off the hot path: after rebuilds and on demand). */
+  optimize(): void {
+    for (const table of this.known) this.db.exec(`INSERT INTO ${table} (${table}) VALUES ('optimize')`);
+  }
+
+  private statementsFor(table: string) {
+    let statements = this.statements.get(table);
+    if (!statements) {
+      statements = {
+        remove: this.db.prepare(`DELETE FROM ${table} WHERE rowid = ?`),
+        insert: this.db.prepare(`INSERT INTO ${table} (rowid, body) VALUES (?, ?)`),
+      };
+      this.statements.set(table, statements);
+    }
+    return statements;
+  }
+
+  private ensureTable(type: string): string {
+    const table = ftsTable(type);
+    if (!this.known.has(table)) {
+      this.db.exec(
+        `CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING fts5(body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2')`,
+      );
+      this.known.add(table);
+    }
+    return table;
+  }
+}

@@ -1,0 +1,153 @@
+import type Database from 'better-sqlite3';
+import { InvalidInputError } from '../log/errors';
+import { indexedFields, type StoreSchema } from './config';
+import { toFtsExpression } from './fts-query';
+import { ftsTable, indexValue } from './tables';
+
+/** Comparison operators a filter may use. */
+export type FilterOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
+
+/** One validated filter clause: `field op value`. */
+export interface FilterClause {
+  field: string;
+  op: FilterOp;
+  value: unknown;
+}
+
+/** An object with its bookkeeping, as read from the current state. */
+export interface ObjectRecord {
+  object: Record<string, unknown>;
+  version: number;
+  position: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A page of results: sids or whole records, and where the next page starts. */
+export interface Page<T> {
+  items: T[];
+  /** Sid after which the next page starts (sid order), when there may be more. */
+  nextAfterSid?: string;
+  /** Offset of the next page (ranked text order), when there may be more. */
+  nextOffset?: number;
+}
+
+export interface FindQuery {
+  filter: readonly FilterClause[];
+  text?: string;
+  limit: number;
+  afterSid?: string;
+  offset?: number;
+}
+
+const SQL_OP: Record<Exclude<FilterOp, 'in' | 'ne'>, string> = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
+const RECORD_COLUMNS = 'o.sid, o.data, o.version, o.position, o.created_at, o.updated_at';
+
+interface RecordRow {
+  sid: string;
+  data: string;
+  version: number;
+  position: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Read-side queries over the current-state and full-text projections. Values are always bound. */
+export class ProjectionQueries {
+  private readonly cache = new Map<string, Database.Statement>();
+  private readonly getOne;
+
+  constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
+    this.getOne = db.prepare(`SELECT ${RECORD_COLUMNS} FROM objects o WHERE o.type = ? AND o.sid = ?`);
+  }
+
+  get(type: string, sid: string): ObjectRecord | undefined {
+    const row = this.getOne.get(type, sid) as RecordRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  list(type: string, limit: number, afterSid: string | undefined, full: boolean): Page<string | ObjectRecord> {
+    return this.find(type, { filter: [], limit, afterSid }, full);
+  }
+
+  find(type: string, query: FindQuery, full: boolean): Page<string | ObjectRecord> {
+    const columns = full ? RECORD_COLUMNS : 'o.sid';
+    const where: string[] = ['o.type = ?'];
+    const params: unknown[] = [type];
+    for (const clause of query.filter) this.addClause(type, clause, where, params);
+    let sql: string;
+    if (query.text !== undefined) {
+      const table = ftsTable(type);
+      if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(table)) return { items: [] };
+      const expression = toFtsExpression(query.text);
+      const offset = query.offset ?? 0;
+      sql =
+        `SELECT ${columns} FROM ${table} f JOIN objects o ON o.id = f.rowid ` +
+        `WHERE ${table} MATCH ? AND ${where.join(' AND ')} ORDER BY f.rank, o.sid LIMIT ? OFFSET ?`;
+      const rows = this.run(sql, [expression, ...params, query.limit + 1, offset]);
+      const more = rows.length > query.limit;
+      const items = rows.slice(0, query.limit).map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
+      return more ? { items, nextOffset: offset + query.limit } : { items };
+    }
+    if (query.afterSid !== undefined) {
+      where.push('o.sid > ?');
+      params.push(query.afterSid);
+    }
+    sql = `SELECT ${columns} FROM objects o WHERE ${where.join(' AND ')} ORDER BY o.sid LIMIT ?`;
+    const rows = this.run(sql, [...params, query.limit + 1]);
+    const more = rows.length > query.limit;
+    const page = rows.slice(0, query.limit);
+    const items = page.map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
+    return more ? { items, nextAfterSid: (page[page.length - 1] as { sid: string }).sid } : { items };
+  }
+
+  /** Count live objects per type. */
+  counts(): Record<string, number> {
+    const rows = this.db.prepare('SELECT type, count(*) AS n FROM objects GROUP BY type ORDER BY type').all() as { type: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.type, r.n]));
+  }
+
+  private addClause(type: string, clause: FilterClause, where: string[], params: unknown[]): void {
+    const values = clause.op === 'in' ? (clause.value as unknown[]) : [clause.value];
+    const bound = values.map((v) => {
+      const value = indexValue(v);
+      if (value === undefined) throw new InvalidInputError(`filter on ${clause.field}: only strings, numbers and booleans can be compared`);
+      return value;
+    });
+    const test = clause.op === 'in' ? `IN (${bound.map(() => '?').join(', ')})` : clause.op === 'ne' ? '= ?' : `${SQL_OP[clause.op]} ?`;
+    const negate = clause.op === 'ne' ? 'NOT ' : '';
+    if (indexedFields(this.schema, type).includes(clause.field)) {
+      where.push(`o.sid ${negate}IN (SELECT i.sid FROM object_index i WHERE i.type = ? AND i.field = ? AND i.value ${test})`);
+      params.push(type, clause.field, ...bound);
+    } else {
+      where.push(clause.op === 'ne' ? `json_extract(o.data, ?) IS NOT ?` : `json_extract(o.data, ?) ${test}`);
+      params.push(`$."${clause.field}"`, ...bound);
+    }
+  }
+
+  private run(sql: string, params: unknown[]): unknown[] {
+    let statement = this.cache.get(sql);
+    if (!statement) {
+      if (this.cache.size > 200) this.cache.clear();
+      statement = this.db.prepare(sql);
+      this.cache.set(sql, statement);
+    }
+    try {
+      return statement.all(...params);
+    } catch (error) {
+      const message = (error as Error).message ?? '';
+      if (/fts5|MATCH/i.test(message)) throw new InvalidInputError(`invalid text query: ${message}`);
+      throw error;
+    }
+  }
+}
+
+function toRecord(row: RecordRow): ObjectRecord {
+  return {
+    object: JSON.parse(row.data),
+    version: row.version,
+    position: row.position,
+    created_at: new Date(row.created_at).toISOString(),
+    updated_at: new Date(row.updated_at).toISOString(),
+  };
+}
