@@ -22,6 +22,10 @@ export const PAIR_TERMS: [string, string][] = [
 ];
 export const PAIR_P = 0.06;
 
+/** A term in exactly the first `NEEDLE_COUNT` objects of any dataset (bulk objects 0..19). */
+export const NEEDLE_TERM = 'lodestar';
+export const NEEDLE_COUNT = 20;
+
 const CONSONANTS = 'bdfgklmnprstvz';
 const VOWELS = 'aeiou';
 const VOCABULARY_SIZE = 20_000;
@@ -67,8 +71,8 @@ export class DocGenerator {
     this.random = prng(seed);
   }
 
-  /** One object; `i` only feeds the `n` field. */
-  doc(i = 0): { title: string; body: string; n: number; tag: string } {
+  /** One object; `i` feeds the `n` field, and objects 0..NEEDLE_COUNT-1 carry `NEEDLE_TERM`. */
+  doc(i = NEEDLE_COUNT): { title: string; body: string; n: number; tag: string } {
     const r = this.random;
     const title = [this.filler(), this.filler(), this.filler()];
     if (r() < COMMON_P) title.push(COMMON_TERM);
@@ -76,10 +80,11 @@ export class DocGenerator {
     for (let k = 0; k < 12; k++) body.push(this.filler());
     for (const term of RARE_TERMS) if (r() < RARE_P) body.push(term);
     for (const pair of PAIR_TERMS) for (const term of pair) if (r() < PAIR_P) body.push(term);
+    if (i < NEEDLE_COUNT) body.push(NEEDLE_TERM);
     return { title: title.join(' '), body: body.join(' '), n: i, tag: TAGS[Math.floor(r() * TAGS.length)] };
   }
 
-  docs(count: number, first = 0): ReturnType<DocGenerator['doc']>[] {
+  docs(count: number, first = NEEDLE_COUNT): ReturnType<DocGenerator['doc']>[] {
     const out = new Array(count);
     for (let i = 0; i < count; i++) out[i] = this.doc(first + i);
     return out;

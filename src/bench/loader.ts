@@ -35,7 +35,7 @@ function* datasetEvents(spec: DatasetSpec): Generator<BenchEvent> {
   for (let version = 1; version <= spec.eventsPerObject; version++) {
     for (let i = 0; i < spec.objects; i++) {
       const sid = bulkSid(i);
-      yield { sid, kind: version === 1 ? 'created' : 'updated', version, data: { sid, ...gen.doc(i * 100 + version) } };
+      yield { sid, kind: version === 1 ? 'created' : 'updated', version, data: { sid, ...gen.doc(i) } };
     }
   }
 }
@@ -43,7 +43,7 @@ function* datasetEvents(spec: DatasetSpec): Generator<BenchEvent> {
 const CHUNK = 20_000;
 
 /** SQLite log: insert the event rows straight into the `events` table through a second connection. */
-function insertIntoSqliteLog(file: string, spec: DatasetSpec): number {
+export function insertIntoSqliteLog(file: string, spec: DatasetSpec): number {
   const db = new Database(file);
   try {
     db.pragma('synchronous = OFF');

@@ -104,7 +104,11 @@ export class CurrentStateProjection {
   }
 }
 
-/** Fold events into per-object state in memory (rebuilds and point-in-time reads). */
+/**
+ * Fold events into per-object state in memory (rebuilds and point-in-time reads). The map's order is
+ * the order in which objects began their current life (a re-created object moves to the end), which is
+ * the order inline application assigns `objects.id` in: rebuilds write objects in this order.
+ */
 export function foldEvents(into: Map<string, FoldedObject>, events: readonly StoredEvent[]): void {
   for (const event of events) {
     const key = `${event.type}\0${event.sid}`;
@@ -119,6 +123,7 @@ export function foldEvents(into: Map<string, FoldedObject>, events: readonly Sto
       continue;
     }
     if (!current || current.data === null || event.kind === 'created') {
+      if (current) into.delete(key);
       into.set(key, { type: event.type, sid: event.sid, data: event.data, version: event.version, position: event.position, createdAt: ms, updatedAt: ms });
     } else {
       current.data = event.data;

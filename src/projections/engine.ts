@@ -95,7 +95,7 @@ export class ProjectionEngine {
           const id = this.currentState.writeFolded(object);
           if (id === undefined) continue;
           objects++;
-          this.fulltext.index(object.type, id, object.data!);
+          this.fulltext.index(object.type, id, object.data!, true);
         }
         this.currentState.setPosition(position);
         this.fulltext.setPosition(position);

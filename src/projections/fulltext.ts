@@ -61,10 +61,10 @@ export class FullTextProjection {
     }
   }
 
-  /** (Re)index one object. */
-  index(type: string, id: number, data: Record<string, unknown>): void {
+  /** (Re)index one object; `fresh` skips removing an older entry (rebuilds, after `dropAll`). */
+  index(type: string, id: number, data: Record<string, unknown>, fresh = false): void {
     const statements = this.statementsFor(this.ensureTable(type));
-    statements.remove.run(id);
+    if (!fresh) statements.remove.run(id);
     const body = fullTextBody(this.schema, type, data);
     if (body !== '') statements.insert.run(id, body);
   }

@@ -56,9 +56,11 @@ interface RecordRow {
 export class ProjectionQueries {
   private readonly cache = new Map<string, Database.Statement>();
   private readonly getOne;
+  private readonly ftsExists;
 
   constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
     this.getOne = db.prepare(`SELECT ${RECORD_COLUMNS} FROM objects o WHERE o.type = ? AND o.sid = ?`);
+    this.ftsExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
   }
 
   get(type: string, sid: string): ObjectRecord | undefined {
@@ -78,13 +80,11 @@ export class ProjectionQueries {
     let sql: string;
     if (query.text !== undefined) {
       const table = ftsTable(type);
-      if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(table)) return { items: [] };
+      if (!this.ftsExists.get(table)) return { items: [] };
       const expression = toFtsExpression(query.text);
       const offset = query.offset ?? 0;
-      sql =
-        `SELECT ${columns} FROM ${table} f JOIN objects o ON o.id = f.rowid ` +
-        `WHERE ${table} MATCH ? AND ${where.join(' AND ')} ORDER BY f.rank, o.sid LIMIT ? OFFSET ?`;
-      const rows = this.run(sql, [expression, ...params, query.limit + 1, offset]);
+      sql = rankedSql(table, columns, query.filter.length === 0 ? undefined : where.join(' AND '));
+      const rows = this.run(sql, query.filter.length === 0 ? [expression, query.limit + 1, offset, type] : [expression, ...params, query.limit + 1, offset]);
       const more = rows.length > query.limit;
       const items = rows.slice(0, query.limit).map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
       return more ? { items, nextOffset: offset + query.limit } : { items };
@@ -140,6 +140,25 @@ export class ProjectionQueries {
       throw error;
     }
   }
+}
+
+/**
+ * A ranked full-text page: BM25 rank, ties broken by `objects.id` (creation order of the object's current
+ * life, which inline application and rebuilds assign alike). FTS5 is always the outer loop, so a query
+ * costs O(matches) and, without filters, only the page's rows are joined to `objects`.
+ * Parameters: expression, then (filtered) the `where` parameters, then limit, offset, and (unfiltered) type.
+ */
+export function rankedSql(table: string, columns: string, where: string | undefined): string {
+  if (where === undefined) {
+    return (
+      `SELECT ${columns} FROM (SELECT rowid AS id, rank AS score FROM ${table} WHERE ${table} MATCH ? ` +
+      `ORDER BY rank, rowid LIMIT ? OFFSET ?) f CROSS JOIN objects o ON o.id = f.id WHERE o.type = ? ORDER BY f.score, f.id`
+    );
+  }
+  return (
+    `SELECT ${columns} FROM ${table} f CROSS JOIN objects o ON o.id = f.rowid ` +
+    `WHERE ${table} MATCH ? AND ${where} ORDER BY f.rank, f.rowid LIMIT ? OFFSET ?`
+  );
 }
 
 function toRecord(row: RecordRow): ObjectRecord {

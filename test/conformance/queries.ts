@@ -89,6 +89,21 @@ export function queryCases(fixture: BackendFixture): void {
       expect((await notes._find({ text: 'quarterly numbers' })).items).to.deep.equal(['n1']);
     });
 
+    it('breaks equal text ranks by creation order of the current object, the same after a rebuild', async () => {
+      for (const sid of ['c', 'a', 'd', 'b']) await users._new({ name: 'same words', country: 'be' }, { sid });
+      await users._delete('c');
+      await users._new({ name: 'same words', country: 'be' }, { sid: 'c' });
+      const expected = ['a', 'd', 'b', 'c'];
+      const ranked = async () => [
+        (await users._find({ text: 'same words' })).items,
+        (await users._find({ text: 'same', filter: { country: 'be' } })).items,
+        (await allPages((cursor) => users._find({ text: 'words', limit: 3, cursor }))).flat(),
+      ];
+      expect(await ranked()).to.deep.equal([expected, expected, expected]);
+      await ctx.store().rebuild();
+      expect(await ranked()).to.deep.equal([expected, expected, expected]);
+    });
+
     it('pages through ranked text results without repeats', async () => {
       await Promise.all(Array.from({ length: 45 }, (_, i) => users._new({ name: `match ${'x '.repeat(i % 5)}` }, { sid: `m${i}` })));
       const pages = await allPages((cursor) => users._find({ text: 'match', limit: 20, cursor }));

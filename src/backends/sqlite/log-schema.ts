@@ -34,14 +34,15 @@ CREATE TABLE IF NOT EXISTS log_meta (
 /** Columns selected for every event read, in `EventRow` order. */
 export const EVENT_COLUMNS = 'position, id, type, sid, kind, version, ts, data, meta';
 
-export interface EventRow {
-  position: number;
-  id: string;
-  type: string;
-  sid: string;
-  kind: 'created' | 'updated' | 'deleted';
-  version: number;
-  ts: number;
-  data: string;
-  meta: string | null;
-}
+/** One `events` row as read in raw mode: `EVENT_COLUMNS` in order. */
+export type EventRow = [
+  position: number,
+  id: string,
+  type: string,
+  sid: string,
+  kind: 'created' | 'updated' | 'deleted',
+  version: number,
+  ts: number,
+  data: string,
+  meta: string | null,
+];
