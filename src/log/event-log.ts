@@ -1,4 +1,4 @@
-import type { ProposedEvent, StoredEvent, StreamState } from './event';
+import type { EncodedEvent, ProposedEvent, StoredEvent, StreamState } from './event';
 
 /** Options for one atomic append. */
 export interface AppendOptions {
@@ -68,6 +68,12 @@ export interface EventLog {
 
   /** Events with `position >= from`, in position order. */
   readAll(from: number, options?: ReadAllOptions): Promise<StoredEvent[]>;
+
+  /**
+   * Optional: the events `readAll` returns, with data left as stored JSON text. A backend that stores
+   * JSON offers it so that rebuilds decode only each object's final state, not every event.
+   */
+  readAllEncoded?(from: number, options?: ReadAllOptions): Promise<EncodedEvent[]>;
 
   /** Position of the last committed event, 0 for an empty log. */
   head(): Promise<number>;

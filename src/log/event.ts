@@ -50,6 +50,22 @@ export interface StoredEvent {
   meta?: EventMetadata;
 }
 
+/**
+ * A committed event with its data still in the stored JSON text: what bulk readers (rebuilds) fold
+ * without decoding every event. Metadata and the event id are left out.
+ */
+export interface EncodedEvent {
+  position: number;
+  type: string;
+  sid: string;
+  kind: EventKind;
+  version: number;
+  /** Commit time, ms since the epoch. */
+  ts: number;
+  /** `JSON.stringify` of the event's data. */
+  data: string;
+}
+
 /** The state of one object's stream as the log sees it. */
 export interface StreamState {
   /** Version of the last event, 0 when the stream is empty. */

@@ -4,16 +4,18 @@ import { indexedFields, type StoreSchema } from './config';
 import type { FullTextProjection } from './fulltext';
 import { CURRENT_STATE, indexValue } from './tables';
 
-/** An object's state after folding its events. */
-export interface FoldedObject {
+/** An object's state after folding its events; `D` is its data, decoded or as JSON text. */
+export interface Folded<D> {
   type: string;
   sid: string;
-  data: Record<string, unknown> | null;
+  data: D | null;
   version: number;
   position: number;
   createdAt: number;
   updatedAt: number;
 }
+
+export type FoldedObject = Folded<Record<string, unknown>>;
 
 /**
  * The current-state projection: one `objects` row per live object plus its `object_index` rows.
@@ -58,11 +60,14 @@ export class CurrentStateProjection {
     if (events.length > 0) this.s.saveCheckpoint.run(CURRENT_STATE, events[events.length - 1].position);
   }
 
-  /** Write a folded object (rebuilds); returns its row id, or undefined when it is deleted. */
-  writeFolded(object: FoldedObject): number | undefined {
+  /**
+   * Write a folded object (rebuilds); returns its row id, or undefined when it is deleted. `json` is
+   * the data's JSON text when the caller has it already.
+   */
+  writeFolded(object: FoldedObject, json?: string): number | undefined {
     if (object.data === null) return undefined;
     const info = this.s.upsert.run(
-      object.type, object.sid, JSON.stringify(object.data), object.version, object.position, object.createdAt, object.updatedAt,
+      object.type, object.sid, json ?? JSON.stringify(object.data), object.version, object.position, object.createdAt, object.updatedAt,
     );
     this.writeIndex(object.type, object.sid, object.data);
     return Number(info.lastInsertRowid);
@@ -110,26 +115,32 @@ export class CurrentStateProjection {
  * the order inline application assigns `objects.id` in: rebuilds write objects in this order.
  */
 export function foldEvents(into: Map<string, FoldedObject>, events: readonly StoredEvent[]): void {
-  for (const event of events) {
-    const key = `${event.type}\0${event.sid}`;
-    const ms = Date.parse(event.ts);
-    const current = into.get(key);
-    if (event.kind === 'deleted') {
-      if (current) {
-        current.data = null;
-        current.version = event.version;
-        current.position = event.position;
-      }
-      continue;
-    }
-    if (!current || current.data === null || event.kind === 'created') {
-      if (current) into.delete(key);
-      into.set(key, { type: event.type, sid: event.sid, data: event.data, version: event.version, position: event.position, createdAt: ms, updatedAt: ms });
-    } else {
-      current.data = event.data;
+  for (const event of events) foldEvent(into, event, Date.parse(event.ts));
+}
+
+/** Fold one event committed at `ms` into `into` (see `foldEvents`); `D` is how its data is held. */
+export function foldEvent<D>(
+  into: Map<string, Folded<D>>,
+  event: { type: string; sid: string; kind: string; version: number; position: number; data: D },
+  ms: number,
+): void {
+  const key = `${event.type}\0${event.sid}`;
+  const current = into.get(key);
+  if (event.kind === 'deleted') {
+    if (current) {
+      current.data = null;
       current.version = event.version;
       current.position = event.position;
-      current.updatedAt = ms;
     }
+    return;
+  }
+  if (!current || current.data === null || event.kind === 'created') {
+    if (current) into.delete(key);
+    into.set(key, { type: event.type, sid: event.sid, data: event.data, version: event.version, position: event.position, createdAt: ms, updatedAt: ms });
+  } else {
+    current.data = event.data;
+    current.version = event.version;
+    current.position = event.position;
+    current.updatedAt = ms;
   }
 }

@@ -1,8 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { StoredEvent } from '../log/event';
+import type { ObjectData, StoredEvent } from '../log/event';
 import type { EventLog } from '../log/event-log';
 import { fingerprint, indexedFields, type StoreSchema } from './config';
-import { CurrentStateProjection, foldEvents, type FoldedObject } from './current-state';
+import { CurrentStateProjection, foldEvent, type Folded } from './current-state';
 import { FullTextProjection } from './fulltext';
 import { ProjectionQueries } from './queries';
 import { CURRENT_STATE, FULL_TEXT, PROJECTION_SCHEMA } from './tables';
@@ -67,7 +67,9 @@ export class ProjectionEngine {
 
   /**
    * Drop the projections and derive them again from the whole log: each object's events are folded in
-   * memory and the object is written once. Runs in one transaction, so readers see old or new, never half.
+   * memory and the object is written once. When the log offers `readAllEncoded`, data stays JSON text
+   * while folding and only final states are decoded. Runs in one transaction, so readers see old or
+   * new, never half.
    */
   rebuild(log: EventLog, onProgress?: ProgressFn): Promise<{ events: number; objects: number; position: number }> {
     return this.exclusive(async () => {
@@ -75,14 +77,22 @@ export class ProjectionEngine {
       await beginImmediate(db);
       try {
         const total = await log.head();
-        const folded = new Map<string, FoldedObject>();
+        const folded = new Map<string, Folded<ObjectData | string>>();
         let from = 1;
         let events = 0;
         let position = 0;
         for (;;) {
-          const batch = await log.readAll(from, { limit: READ_BATCH });
+          let batch: readonly { position: number }[];
+          if (log.readAllEncoded) {
+            const encoded = await log.readAllEncoded(from, { limit: READ_BATCH });
+            for (const event of encoded) foldEvent(folded, event, event.ts);
+            batch = encoded;
+          } else {
+            const decoded = await log.readAll(from, { limit: READ_BATCH });
+            for (const event of decoded) foldEvent(folded, event, Date.parse(event.ts));
+            batch = decoded;
+          }
           if (batch.length === 0) break;
-          foldEvents(folded, batch);
           events += batch.length;
           position = batch[batch.length - 1].position;
           from = position + 1;
@@ -93,10 +103,12 @@ export class ProjectionEngine {
         this.fulltext.dropAll();
         let objects = 0;
         for (const object of folded.values()) {
-          const id = this.currentState.writeFolded(object);
-          if (id === undefined) continue;
+          if (object.data === null) continue;
+          const json = typeof object.data === 'string' ? object.data : undefined;
+          const data: ObjectData = json === undefined ? (object.data as ObjectData) : JSON.parse(json);
+          const id = this.currentState.writeFolded({ ...object, data }, json)!;
           objects++;
-          this.fulltext.index(object.type, id, object.data!, true);
+          this.fulltext.index(object.type, id, data, true);
         }
         this.currentState.setPosition(position);
         this.fulltext.setPosition(position);

@@ -75,6 +75,20 @@ export function eventLogCases(fixture: BackendFixture): void {
       expect(await log.readAll(99)).to.deep.equal([]);
     });
 
+    it('reads encoded events equal to the decoded ones, when the backend offers readAllEncoded', async function () {
+      const log = backend.log;
+      if (!log.readAllEncoded) this.skip();
+      await log.append([created('a', { n: 1, tags: ['x'], nested: { k: 'ü "q"' } }), { type: 'note', sid: 'n', kind: 'created', data: { sid: 'n' } }]);
+      await log.append([{ type: 'user', sid: 'a', kind: 'deleted', data: {} }, created('b')]);
+      const asEncoded = (await log.readAll(0)).map((e) => ({
+        position: e.position, type: e.type, sid: e.sid, kind: e.kind, version: e.version, ts: Date.parse(e.ts), data: JSON.stringify(e.data),
+      }));
+      expect(await log.readAllEncoded!(0)).to.deep.equal(asEncoded);
+      expect((await log.readAllEncoded!(2, { limit: 2 })).map((e) => e.position)).to.deep.equal([2, 3]);
+      expect((await log.readAllEncoded!(0, { types: ['note'] })).map((e) => e.sid)).to.deep.equal(['n']);
+      expect(await log.readAllEncoded!(99)).to.deep.equal([]);
+    });
+
     it('returns events that later appends and callers cannot mutate', async () => {
       const [event] = await backend.log.append([created('a', { tags: ['x'] })]);
       (event.data.tags as string[]).push('mutated');

@@ -7,7 +7,7 @@ describe('ranked full-text query plan', () => {
   const plan = (db: Database.Database, sql: string, params: unknown[]) =>
     (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
 
-  function engine(): { db: Database.Database; engine: ProjectionEngine } {
+  async function engine(): Promise<{ db: Database.Database; engine: ProjectionEngine }> {
     const db = new Database(':memory:');
     const e = new ProjectionEngine(db, { types: { doc: { index: ['tag'], unique: [], text: ['body'] } } });
     const ts = new Date().toISOString();
@@ -19,14 +19,14 @@ describe('ranked full-text query plan', () => {
         })),
       ),
     )();
-    e.ensureFullText();
+    await e.ensureFullText();
     return { db, engine: e };
   }
 
   // Regression: the planner used to walk every object of the type and probe FTS5 per row
   // (1 s per rare-term query at 100K objects, minutes for a common term).
-  it('drives the query from the FTS5 index, never from a scan of the objects', () => {
-    const { db, engine: e } = engine();
+  it('drives the query from the FTS5 index, never from a scan of the objects', async () => {
+    const { db, engine: e } = await engine();
     const unfiltered = plan(db, rankedSql('fts_doc', 'o.sid', undefined), ['"odd"', 21, 0, 'doc']);
     expect(unfiltered.join(' | ')).to.match(/SCAN fts_doc VIRTUAL TABLE/);
     expect(unfiltered.join(' | ')).to.match(/SEARCH o USING INTEGER PRIMARY KEY/);

@@ -46,3 +46,8 @@ export type EventRow = [
   data: string,
   meta: string | null,
 ];
+
+/** Columns of an encoded read (`EventLog.readAllEncoded`), in `EncodedRow` order. */
+export const ENCODED_COLUMNS = 'position, type, sid, kind, version, ts, data';
+
+export type EncodedRow = [position: number, type: string, sid: string, kind: 'created' | 'updated' | 'deleted', version: number, ts: number, data: string];

@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
 import { ClosedError, InvalidInputError } from '../../log/errors';
-import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
+import type { EncodedEvent, ProposedEvent, StoredEvent, StreamState } from '../../log/event';
 import type { AppendOptions, Durability, EventLog, IntegrityProblem, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
 import { applyAppendRules } from '../../log/append-rules';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
 import { openSqlite, useShortBusyTimeout, wrapSqliteError } from './connection';
-import { EVENT_COLUMNS, LOG_SCHEMA, type EventRow } from './log-schema';
+import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
 import { UniqueKeyTable } from './unique-keys';
 
 /** Options of the SQLite event log. */
@@ -53,6 +53,7 @@ export class SqliteEventLog implements EventLog {
       stream: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND sid = ? ORDER BY version`).raw(),
       range: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`).raw(),
       from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(),
+      encodedFrom: db.prepare(`SELECT ${ENCODED_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(),
       head: db.prepare('SELECT position FROM events ORDER BY position DESC LIMIT 1').pluck(),
       findKey: db.prepare('SELECT first_position, last_position FROM idempotency WHERE key = ?'),
       saveKey: db.prepare('INSERT INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
@@ -150,7 +151,7 @@ export class SqliteEventLog implements EventLog {
     const key = options.idempotencyKey;
     if (key !== undefined) {
       const earlier = s.findKey.get(key) as { first_position: number; last_position: number } | undefined;
-      if (earlier) return decodeRows(s.range, earlier.first_position, earlier.last_position);
+      if (earlier) return decodeRows(s.range, rowToEvent, earlier.first_position, earlier.last_position);
     }
     const now = Date.now();
     const ts = new Date(now).toISOString();
@@ -186,7 +187,7 @@ export class SqliteEventLog implements EventLog {
 
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
     this.assertOpen();
-    return decodeRows(this.statements.stream, type, sid);
+    return decodeRows(this.statements.stream, rowToEvent, type, sid);
   }
 
   async streamState(type: string, sid: string): Promise<StreamState> {
@@ -195,16 +196,23 @@ export class SqliteEventLog implements EventLog {
   }
 
   async readAll(from: number, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    return this.selectFrom(EVENT_COLUMNS, from, options, this.statements.from, rowToEvent);
+  }
+
+  /** The events from `from` with data as the stored JSON text (rebuilds decode final states only). */
+  async readAllEncoded(from: number, options: ReadAllOptions = {}): Promise<EncodedEvent[]> {
+    return this.selectFrom(ENCODED_COLUMNS, from, options, this.statements.encodedFrom, rowToEncoded);
+  }
+
+  private selectFrom<R, T>(columns: string, from: number, options: ReadAllOptions, all: Database.Statement, decode: (row: R) => T): T[] {
     this.assertOpen();
     if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
     const limit = options.limit ?? -1;
-    if (!options.types) return decodeRows(this.statements.from, from, limit);
+    if (!options.types) return decodeRows(all, decode, from, limit);
     if (options.types.length === 0) return [];
     const marks = options.types.map(() => '?').join(', ');
-    const stmt = this.db
-      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`)
-      .raw();
-    return decodeRows(stmt, from, ...options.types, limit);
+    const stmt = this.db.prepare(`SELECT ${columns} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`).raw();
+    return decodeRows(stmt, decode, from, ...options.types, limit);
   }
 
   async head(): Promise<number> {
@@ -245,13 +253,18 @@ export class SqliteEventLog implements EventLog {
 }
 
 /**
- * Run a raw-mode statement selecting `EVENT_COLUMNS` and decode its rows. Iterating arrays instead of
- * building row objects halves the cost of long reads (rebuilds, catch-up).
+ * Run a raw-mode statement and decode its rows. Iterating arrays instead of building row objects halves
+ * the cost of long reads (rebuilds, catch-up).
  */
-function decodeRows(statement: Database.Statement, ...params: unknown[]): StoredEvent[] {
-  const events: StoredEvent[] = [];
-  for (const row of statement.iterate(...params) as Iterable<EventRow>) events.push(rowToEvent(row));
-  return events;
+function decodeRows<R, T>(statement: Database.Statement, decode: (row: R) => T, ...params: unknown[]): T[] {
+  const out: T[] = [];
+  for (const row of statement.iterate(...params) as Iterable<R>) out.push(decode(row));
+  return out;
+}
+
+/** Decode one row of `ENCODED_COLUMNS`. */
+function rowToEncoded(row: EncodedRow): EncodedEvent {
+  return { position: row[0], type: row[1], sid: row[2], kind: row[3], version: row[4], ts: row[5], data: row[6] };
 }
 
 /** Decode one `events` row (in `EVENT_COLUMNS` order). */
