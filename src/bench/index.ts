@@ -42,6 +42,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const quick = options.quick === true;
   const startedAt = new Date().toISOString();
   const start = now();
+  const loadAtStart = os.loadavg()[0];
   const root = fs.mkdtempSync(path.join(options.tmpDir ?? os.tmpdir(), 'osis-bench-'));
   try {
     const { targets, skipped } = await availableTargets(root);
@@ -61,6 +62,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         cpus: cpus.length,
         cpuModel: cpus[0]?.model.trim() ?? 'unknown',
         memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        loadAverage: [loadAtStart, os.loadavg()[0]],
       },
       scenarios,
       targets: checkTargets(scenarios),

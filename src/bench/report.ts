@@ -50,7 +50,7 @@ export function formatTable(report: BenchReport): string {
   const m = report.machine;
   const lines: string[] = [
     `osis-store benchmark  ${report.startedAt}  ${report.quick ? 'QUICK (smoke sizes, figures not meaningful)' : 'full'}  scale ${report.scale}`,
-    `node ${m.node} ${m.platform}, ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB; took ${(report.durationMs / 1000).toFixed(1)} s`,
+    `node ${m.node} ${m.platform}, ${m.cpus} x ${m.cpuModel}, ${m.memoryGiB} GiB; load average ${m.loadAverage.map((l) => l.toFixed(1)).join(' -> ')}; took ${(report.durationMs / 1000).toFixed(1)} s`,
     `ratio = this row's ops/s / the baseline's ops/s, measured in the same run with interleaved rounds`,
     '',
   ];

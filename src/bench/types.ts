@@ -64,7 +64,15 @@ export interface BenchReport {
   durationMs: number;
   quick: boolean;
   scale: number;
-  machine: { node: string; platform: string; cpus: number; cpuModel: string; memoryGiB: number };
+  machine: {
+    node: string;
+    platform: string;
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    /** 1-minute load average at the start and the end of the run (other work on the machine skews figures). */
+    loadAverage: [number, number];
+  };
   scenarios: ScenarioResult[];
   targets: TargetCheck[];
   /** Store targets that could not run (for instance a backend not built yet), with the reason. */

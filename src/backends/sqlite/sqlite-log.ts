@@ -123,27 +123,44 @@ export class SqliteEventLog implements EventLog {
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     const s = this.statements;
     await this.begin();
-    const outcomes: Outcome<StoredEvent[]>[] = [];
-    const single = batch.length === 1;
     try {
-      for (const request of batch) {
-        if (!single) s.savepoint.run();
-        try {
-          outcomes.push({ ok: true, value: this.appendOne(request) });
-          if (!single) s.release.run();
-        } catch (error) {
-          if (single) throw error;
-          s.rollbackTo.run();
-          s.release.run();
-          outcomes.push({ ok: false, error: wrapSqliteError(error, 'append failed') });
-        }
-      }
+      const outcomes = batch.length === 1 ? [{ ok: true as const, value: this.appendOne(batch[0]) }] : this.appendEach(batch);
       s.commit.run();
+      return outcomes;
     } catch (error) {
       if (this.db.inTransaction) s.rollback.run();
       throw wrapSqliteError(error, 'append failed');
     }
-    return outcomes;
+  }
+
+  /**
+   * Several requests in one transaction, each failing alone. Failures are rare, so the batch first runs
+   * under a single savepoint; only when a request fails is it undone and run again with a savepoint per
+   * request (each request is checked again, so the outcomes are the same either way).
+   */
+  private appendEach(batch: AppendRequest[]): Outcome<StoredEvent[]>[] {
+    const s = this.statements;
+    s.savepoint.run();
+    try {
+      const outcomes = batch.map((request) => ({ ok: true as const, value: this.appendOne(request) }));
+      s.release.run();
+      return outcomes;
+    } catch {
+      s.rollbackTo.run();
+      s.release.run();
+    }
+    return batch.map((request): Outcome<StoredEvent[]> => {
+      s.savepoint.run();
+      try {
+        const value = this.appendOne(request);
+        s.release.run();
+        return { ok: true, value };
+      } catch (error) {
+        s.rollbackTo.run();
+        s.release.run();
+        return { ok: false, error: wrapSqliteError(error, 'append failed') };
+      }
+    });
   }
 
   private appendOne({ events, options }: AppendRequest): StoredEvent[] {

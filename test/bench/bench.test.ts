@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import { formatTable, runBench, type BenchReport } from '../../src/bench';
+import { InvalidInputError } from '../../src';
+import { tempDir } from '../helpers/temp';
+
+/** Every scenario and subject the quick run must report for the SQLite store. */
+const EXPECTED: Record<string, string[]> = {
+  'new.one.normal': ['store sqlite:', 'raw better-sqlite3'],
+  'new.batch.normal': ['store sqlite:', 'raw better-sqlite3'],
+  'new.one.full': ['store sqlite:', 'raw better-sqlite3', 'file-per-object (tmp+fsync+rename)', 'append-only file (write+fdatasync)'],
+  'new.batch.full': ['store sqlite:', 'raw better-sqlite3', 'file-per-object (tmp+fsync+rename)', 'append-only file (write+fdatasync)'],
+  get: ['store sqlite:', 'raw better-sqlite3'],
+  'find.small.rare': ['store sqlite:', 'raw FTS5'],
+  'find.small.and': ['store sqlite:', 'raw FTS5'],
+  'find.small.common': ['store sqlite:', 'raw FTS5'],
+  'find.large.rare': ['store sqlite:', 'raw FTS5'],
+  'find.large.and': ['store sqlite:', 'raw FTS5'],
+  'find.large.common': ['store sqlite:', 'raw FTS5'],
+  'open.small': ['store sqlite:', 'raw better-sqlite3 open'],
+  'open.large': ['store sqlite:', 'raw better-sqlite3 open'],
+  rebuild: ['store sqlite:', 'raw fold + insert'],
+};
+
+const positiveFinite = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n > 0;
+
+describe('benchmark (quick smoke run)', function () {
+  this.timeout(120_000);
+  let report: BenchReport;
+  let parent: string;
+
+  before(async () => {
+    parent = tempDir();
+    report = await runBench({ quick: true, progress: () => undefined, tmpDir: parent });
+  });
+
+  it('reports every scenario with the store and its raw baselines', () => {
+    for (const [id, subjects] of Object.entries(EXPECTED)) {
+      const scenario = report.scenarios.find((s) => s.id === id);
+      expect(scenario, id).to.not.equal(undefined);
+      expect(scenario!.rows.map((r) => r.subject), id).to.include.members(subjects);
+    }
+  });
+
+  it('gives every row positive finite figures and every store row its ratios to each baseline', () => {
+    for (const scenario of report.scenarios) {
+      const baselines = scenario.rows.filter((r) => r.baseline).map((r) => r.subject);
+      for (const row of scenario.rows) {
+        const where = `${scenario.id} / ${row.subject}`;
+        for (const key of ['opsPerSec', 'p50Ms', 'p99Ms', 'units', 'samples'] as const) expect(positiveFinite(row[key]), `${where} ${key}`).to.equal(true);
+        expect(row.p99Ms, where).to.be.at.least(row.p50Ms);
+        if (row.baseline) continue;
+        expect(Object.keys(row.ratios ?? {}), where).to.have.members(baselines);
+        for (const ratio of Object.values(row.ratios!)) expect(positiveFinite(ratio), where).to.equal(true);
+      }
+    }
+  });
+
+  it('checks the targets of the issues and prints them in the table', () => {
+    expect(report.targets.map((t) => t.id)).to.include.members(['new.one.normal', 'new.batch.normal', 'get', 'find.large.rare', 'find.large.and', 'open', 'rebuild']);
+    for (const t of report.targets) expect(Number.isFinite(t.value), t.id).to.equal(true);
+    const table = formatTable(report);
+    for (const id of Object.keys(EXPECTED)) expect(table).to.contain(`[${id};`);
+    expect(table).to.match(/^Targets$/m);
+    expect(JSON.parse(JSON.stringify(report))).to.deep.equal(report);
+  });
+
+  it('removes its data afterwards', () => {
+    expect(fs.readdirSync(parent)).to.deep.equal([]);
+  });
+
+  it('runs only the scenarios asked for, and rejects unknown ones and bad scales', async () => {
+    const only = await runBench({ quick: true, only: ['get'], progress: () => undefined, tmpDir: parent });
+    expect(only.scenarios.map((s) => s.id)).to.deep.equal(['get']);
+    for (const bad of [{ only: ['nope'] }, { scale: 0 }, { scale: Number.NaN }, { quik: true }]) {
+      let error: unknown;
+      try {
+        await runBench({ quick: true, progress: () => undefined, ...(bad as object) });
+      } catch (e) {
+        error = e;
+      }
+      expect(error, JSON.stringify(bad)).to.be.instanceOf(InvalidInputError);
+    }
+  });
+});
