@@ -55,13 +55,13 @@ export function formatTable(report: BenchReport): string {
     '',
   ];
   const subjectWidth = Math.max(28, ...report.scenarios.flatMap((s) => s.rows.map((r) => r.subject.length + 2)));
-  lines.push(`${pad('subject', subjectWidth)}${lpad('ops/s', 12)}${lpad('p50 ms', 10)}${lpad('p99 ms', 10)}${lpad('n', 9)}  ratio`);
+  lines.push(`${pad('subject', subjectWidth)}${lpad('ops/s', 12)}${lpad('p50 ms', 10)}${lpad('p99 ms', 10)}${lpad('n', 12)}  ratio`);
   for (const s of report.scenarios) {
     lines.push(`${s.title}  [${s.id}; sample = ${s.sample}, ops = ${s.unit}]`);
     for (const r of s.rows) {
       const ratios = r.ratios ? Object.entries(r.ratios).map(([b, x]) => `${x.toFixed(2)}x ${b}`).join(', ') : 'baseline';
       lines.push(
-        `  ${pad(r.subject, subjectWidth - 2)}${lpad(int(r.opsPerSec), 12)}${lpad(ms(r.p50Ms), 10)}${lpad(ms(r.p99Ms), 10)}${lpad(int(r.units), 9)}  ${ratios}`,
+        `  ${pad(r.subject, subjectWidth - 2)}${lpad(int(r.opsPerSec), 12)}${lpad(ms(r.p50Ms), 10)}${lpad(ms(r.p99Ms), 10)}${lpad(int(r.units), 12)}  ${ratios}`,
       );
     }
   }
