@@ -102,7 +102,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     const running: RunningServer = { close: async () => undefined };
     const make = (viaSocket: boolean) => {
-      const server = http.createServer({ requestTimeout: o.requestTimeoutMs + 1000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) =>
+      const server = http.createServer({ requestTimeout: o.requestTimeoutMs + 1000, headersTimeout: Math.min(10_000, o.requestTimeoutMs), keepAliveTimeout: 5_000 }, (req, res) =>
         app.handle(req, res, viaSocket),
       );
       servers.push(server);

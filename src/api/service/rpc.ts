@@ -6,8 +6,8 @@ import type { CallContext, MethodTable } from './methods';
 
 /** Most calls in one batch. */
 export const MAX_BATCH = 1000;
-/** Nesting the envelope adds around a value: batch array, request object, params object. */
-const ENVELOPE_DEPTH = 3;
+/** Bracket levels a request may hold beyond MAX_DEPTH: the value's own root, params, request and batch. */
+const ENVELOPE_DEPTH = 4;
 
 /** Observes each call, for logs and metrics. */
 export interface CallObserver {
