@@ -36,7 +36,7 @@ describe('service: security and limits', () => {
           const response = await fetch(`${t.url}${route}`, { method, headers: { 'content-type': 'application/json', ...headers }, body });
           expect(response.status).to.equal(401);
           expect(response.headers.get('www-authenticate')).to.match(/^Bearer/);
-          const json = await response.json();
+          const json = (await response.json()) as any;
           const error = json.error;
           expect(error.code).to.equal(-32003);
           expect(error.data).to.deep.equal({ code: 'UNAUTHORIZED', reason });
@@ -159,7 +159,7 @@ describe('service: security and limits', () => {
     it('answers 415 to a body that is not declared as JSON', async () => {
       const response = await fetch(`${t.url}/rpc`, { method: 'POST', body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'stats' }) });
       expect(response.status).to.equal(415);
-      expect((await response.json()).error.code).to.equal(-32600);
+      expect(((await response.json()) as any).error.code).to.equal(-32600);
     });
 
     it('answers a body that stalls with 408 once the request timeout passes', async () => {

@@ -73,7 +73,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const servers: http.Server[] = [];
   try {
     const schema = (await contexts.store('default')).schema;
-    const document = openRpcDocument(schema, packageVersion());
+    let document: unknown = openRpcDocument(schema, packageVersion());
     let metrics: ServiceMetrics | undefined;
     const streams = new EventStreams(
       { maxBufferBytes: o.sseMaxBufferBytes, heartbeatMs: o.sseHeartbeatMs, maxClients: o.sseMaxClients },
@@ -113,6 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await listen(server, { host: o.host, port: o.port });
       const address = server.address() as net.AddressInfo;
       running.url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+      document = openRpcDocument(schema, packageVersion(), `${running.url}/rpc`);
     }
     if (o.socket) {
       const socketPath = path.resolve(o.socket);

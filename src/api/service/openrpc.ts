@@ -110,7 +110,7 @@ function method(name: string, spec: MethodSpec, type: string): Record<string, un
  * The OpenRPC 1.3 document of the service: every declared type gets its eleven methods with its declared
  * fields in the object schemas; undeclared types take the same methods with any object.
  */
-export function openRpcDocument(schema: StoreSchema, version: string): Record<string, unknown> {
+export function openRpcDocument(schema: StoreSchema, version: string, rpcUrl?: string): Record<string, unknown> {
   const declared = Object.keys(schema.types).sort();
   const specs = typeMethodSpecs((type) => type in schema.types);
   const methods: Record<string, unknown>[] = [];
@@ -128,7 +128,7 @@ export function openRpcDocument(schema: StoreSchema, version: string): Record<st
         'TYPE_new, _get, _set, _update, _delete, _exists, _list, _list_full, _find, _find_full and _history; ' +
         'declared types are listed here with their fields. The X-Hero-Context header picks the context (default "default").',
     },
-    servers: [{ name: 'this server', url: '/rpc' }],
+    ...(rpcUrl ? { servers: [{ name: 'osis', url: rpcUrl }] } : {}),
     methods,
     components: { schemas, errors: ERRORS },
   };
