@@ -37,8 +37,12 @@ export class HttpApp {
   private inFlight = 0;
   private drained: Array<() => void> = [];
   private closing = false;
+  private readonly accessLog: boolean;
+  private readonly hostVerdicts = new Map<string, boolean>();
 
-  constructor(private readonly o: HttpAppOptions) {}
+  constructor(private readonly o: HttpAppOptions) {
+    this.accessLog = o.logger.isLevelEnabled('info');
+  }
 
   /** Stop taking new requests; resolves when the ones in flight have answered. */
   drain(): Promise<void> {
@@ -50,38 +54,43 @@ export class HttpApp {
   /** The `request` listener of an http.Server; `viaSocket` is true on the Unix-socket listener. */
   handle(req: IncomingMessage, res: ServerResponse, viaSocket: boolean): void {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = url.pathname in ROUTES ? url.pathname : 'other';
+    const raw = req.url ?? '/';
+    const mark = raw.indexOf('?');
+    const pathname = mark < 0 ? raw : raw.slice(0, mark);
+    const route = Object.prototype.hasOwnProperty.call(ROUTES, pathname) ? pathname : 'other';
     this.inFlight++;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    res.once('close', () => {
       this.inFlight--;
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
       this.o.metrics.request(route, res.statusCode);
-      if (route !== '/health' && route !== '/metrics') {
-        this.o.logger.info({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(ms * 1000) / 1000 }, 'request');
+      if (this.accessLog && route !== '/health' && route !== '/metrics') {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        this.o.logger.info({ method: req.method, path: pathname, status: res.statusCode, ms: Math.round(ms * 1000) / 1000 }, 'request');
       }
       if (this.inFlight === 0 && this.drained.length > 0) for (const resolve of this.drained.splice(0)) resolve();
-    };
-    res.on('finish', finish);
-    res.on('close', finish);
-    this.route(req, res, url, route, viaSocket).catch((error) => this.fail(res, error, req));
+    });
+    const query = () => new URLSearchParams(mark < 0 ? '' : raw.slice(mark + 1));
+    this.route(req, res, pathname, query, route, viaSocket).catch((error) => this.fail(res, error, req));
   }
 
-  private async route(req: IncomingMessage, res: ServerResponse, url: URL, route: string, viaSocket: boolean): Promise<void> {
+  private async route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pathname: string,
+    query: () => URLSearchParams,
+    route: string,
+    viaSocket: boolean,
+  ): Promise<void> {
     if (this.closing) {
       res.setHeader('Connection', 'close');
       throw new ServiceError('UNAVAILABLE', 'the server is shutting down');
     }
-    if (this.o.loopbackHostsOnly && !viaSocket && !isLoopbackHostHeader(req.headers.host)) {
+    if (this.o.loopbackHostsOnly && !viaSocket && !this.loopbackHost(req.headers.host)) {
       throw new ServiceError('UNAUTHORIZED', 'this server only answers requests addressed to a loopback host name', { reason: 'host' });
     }
-    if (route === 'other') throw new ServiceError('NOT_ROUTED', `no route ${url.pathname}: use POST /rpc, GET /openrpc.json, /events, /health or /metrics`);
+    if (route === 'other') throw new ServiceError('NOT_ROUTED', `no route ${pathname}: use POST /rpc, GET /openrpc.json, /events, /health or /metrics`);
     if (req.method !== ROUTES[route] && !(req.method === 'HEAD' && ROUTES[route] === 'GET')) {
       res.setHeader('Allow', ROUTES[route] === 'GET' ? 'GET, HEAD' : ROUTES[route]);
-      return this.send(res, 405, { error: { code: -32600, message: `${url.pathname} takes ${ROUTES[route]}`, data: { code: 'INVALID_REQUEST' } } });
+      return this.send(res, 405, { error: { code: -32600, message: `${pathname} takes ${ROUTES[route]}`, data: { code: 'INVALID_REQUEST' } } });
     }
     if (route === '/health') return this.send(res, 200, { status: 'ok' });
     if (this.o.token) {
@@ -103,10 +112,12 @@ export class HttpApp {
         return this.sendText(res, 200, text, this.o.metrics.registry.contentType);
       }
       case '/events': {
-        const start = parseStreamStart(req, url.searchParams);
-        const store = await this.o.contexts.store(url.searchParams.get('context') ?? context);
+        const params = query();
+        const start = parseStreamStart(req, params);
+        const name = params.get('context') ?? context;
+        const store = await this.o.contexts.store(name);
         if (this.o.streams.full) throw new ServiceError('UNAVAILABLE', 'too many event subscribers; retry later');
-        return this.o.streams.open(res, store, url.searchParams.get('context') ?? context, start);
+        return this.o.streams.open(res, store, name, start);
       }
     }
   }
@@ -158,6 +169,17 @@ export class HttpApp {
       'X-Content-Type-Options': 'nosniff',
     });
     res.end(text);
+  }
+
+  private loopbackHost(host: string | undefined): boolean {
+    if (host === undefined) return false;
+    let verdict = this.hostVerdicts.get(host);
+    if (verdict === undefined) {
+      verdict = isLoopbackHostHeader(host);
+      if (this.hostVerdicts.size >= 64) this.hostVerdicts.clear();
+      this.hostVerdicts.set(host, verdict);
+    }
+    return verdict;
   }
 }
 

@@ -24,6 +24,12 @@ export interface MethodHooks {
   onAppend?(context: string, events: number): void;
 }
 
+/** A method name resolved once. */
+export interface ResolvedMethod {
+  handler: MethodHandler | undefined;
+  label: string;
+}
+
 type TypeImpl = (collection: Collection, p: Record<string, unknown>) => Promise<unknown>;
 
 const writeOptions = (p: Record<string, unknown>): WriteOptions => ({
@@ -72,6 +78,7 @@ const WRITES = new Set<TypeOp>(['new', 'set', 'update', 'delete']);
  */
 export class MethodTable {
   private readonly typeSpecs;
+  private readonly known = new Map<string, ResolvedMethod>();
 
   constructor(
     private readonly contexts: ContextRegistry,
@@ -80,6 +87,17 @@ export class MethodTable {
     private readonly hooks: MethodHooks = {},
   ) {
     this.typeSpecs = typeMethodSpecs((type) => type in schema.types);
+  }
+
+  /** The handler of a method (undefined when no such method exists) and its metrics label; cached per name. */
+  lookup(method: string): ResolvedMethod {
+    let found = this.known.get(method);
+    if (!found) {
+      found = { handler: this.resolve(method), label: this.label(method) };
+      if (this.known.size >= 1024) this.known.clear();
+      this.known.set(method, found);
+    }
+    return found;
   }
 
   /** The handler of a method, or undefined when no such method exists. */

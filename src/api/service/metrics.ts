@@ -19,6 +19,9 @@ export class ServiceMetrics {
   private readonly http: Counter<'route' | 'status'>;
   private readonly appended: Counter<'context'>;
   private readonly dropped: Counter<'context'>;
+  /** Labelled children by label values (labels are bounded), so the hot path skips label hashing. */
+  private readonly counters = new Map<string, Counter.Internal>();
+  private readonly histograms = new Map<string, Histogram.Internal<string>>();
 
   constructor(contexts: ContextRegistry, subscribers: SubscriberView) {
     const registers = [this.registry];
@@ -98,13 +101,14 @@ export class ServiceMetrics {
 
   /** Count one JSON-RPC call. */
   call(method: string, seconds: number, error: unknown): void {
-    this.calls.inc({ method, code: error === undefined ? 'OK' : codeOf(error) });
-    this.callSeconds.observe({ method }, seconds);
+    const code = error === undefined ? 'OK' : codeOf(error);
+    cached(this.counters, `c\0${method}\0${code}`, () => this.calls.labels(method, code)).inc();
+    cached(this.histograms, method, () => this.callSeconds.labels(method)).observe(seconds);
   }
 
   /** Count one HTTP request. */
   request(route: string, status: number): void {
-    this.http.inc({ route, status: String(status) });
+    cached(this.counters, `h\0${route}\0${status}`, () => this.http.labels(route, String(status))).inc();
   }
 
   append(context: string, events: number): void {
@@ -114,4 +118,13 @@ export class ServiceMetrics {
   droppedSubscriber(context: string): void {
     this.dropped.inc({ context });
   }
+}
+
+function cached<T>(children: Map<string, T>, key: string, make: () => T): T {
+  let child = children.get(key);
+  if (child === undefined) {
+    child = make();
+    children.set(key, child);
+  }
+  return child;
 }

@@ -84,7 +84,7 @@ export class RpcEndpoint {
     call: CallContext,
   ): Promise<JSONRPCResponse | null> {
     const started = process.hrtime.bigint();
-    const handler = this.methods.resolve(request.method);
+    const { handler, label } = this.methods.lookup(request.method);
     let failure: unknown;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -104,7 +104,7 @@ export class RpcEndpoint {
     } finally {
       if (timer) clearTimeout(timer);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.options.observe?.(this.methods.label(request.method), seconds, failure ?? (handler ? undefined : new ServiceError('METHOD_NOT_FOUND', '')));
+      this.options.observe?.(label, seconds, failure ?? (handler ? undefined : new ServiceError('METHOD_NOT_FOUND', '')));
     }
   }
 }
