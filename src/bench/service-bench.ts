@@ -112,14 +112,14 @@ export async function runServiceBench(options: ServiceBenchOptions = {}): Promis
 
 const sidOf = (i: number) => `u${String(i).padStart(6, '0')}`;
 
-export function rpcRequest(method: string, params: unknown, id = 1): Buffer {
+function rpcRequest(method: string, params: unknown, id = 1): Buffer {
   const body = JSON.stringify({ jsonrpc: '2.0', id, method, params });
   return Buffer.from(
     `POST /rpc HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
-export async function seed(port: number, objects: number): Promise<void> {
+async function seed(port: number, objects: number): Promise<void> {
   for (let start = 0; start < objects; start += 200) {
     const batch = [];
     for (let i = start; i < Math.min(objects, start + 200); i++) {
@@ -172,7 +172,7 @@ function quantile(sorted: readonly number[], q: number): number {
 }
 
 /** `concurrency` keep-alive connections, each sending its next request as soon as the last answered. */
-export async function load(port: number, requests: readonly Buffer[], concurrency: number, durationMs: number): Promise<RawLoad> {
+async function load(port: number, requests: readonly Buffer[], concurrency: number, durationMs: number): Promise<RawLoad> {
   const connections = await Promise.all(Array.from({ length: concurrency }, () => KeepAliveConnection.open(port)));
   const result = emptyLoad();
   const started = performance.now();
@@ -325,7 +325,7 @@ if (workerData.ts) require('ts-node').register({ transpileOnly: true });
 require(workerData.entry);
 `;
 
-export function startWorker(spec: WorkerSpec): Promise<BenchWorker> {
+function startWorker(spec: WorkerSpec): Promise<BenchWorker> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_CODE, { eval: true, workerData: spec });
     worker.once('error', reject);

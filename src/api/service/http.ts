@@ -88,8 +88,9 @@ export class HttpApp {
       throw new ServiceError('UNAUTHORIZED', 'this server only answers requests addressed to a loopback host name', { reason: 'host' });
     }
     if (route === 'other') throw new ServiceError('NOT_ROUTED', `no route ${pathname}: use POST /rpc, GET /openrpc.json, /events, /health or /metrics`);
-    if (req.method !== ROUTES[route] && !(req.method === 'HEAD' && ROUTES[route] === 'GET')) {
-      res.setHeader('Allow', ROUTES[route] === 'GET' ? 'GET, HEAD' : ROUTES[route]);
+    const headToo = ROUTES[route] === 'GET' && route !== '/events';
+    if (req.method !== ROUTES[route] && !(req.method === 'HEAD' && headToo)) {
+      res.setHeader('Allow', headToo ? 'GET, HEAD' : ROUTES[route]);
       return this.send(res, 405, { error: { code: -32600, message: `${pathname} takes ${ROUTES[route]}`, data: { code: 'INVALID_REQUEST' } } });
     }
     if (route === '/health') return this.send(res, 200, { status: 'ok' });
