@@ -177,3 +177,21 @@ describe('service: JSON-RPC over POST /rpc', () => {
     });
   });
 });
+
+describe('service: RpcEndpoint call timeout', () => {
+  it('answers -32603 TIMEOUT when a call outlives the timeout, and keeps serving', async () => {
+    const { RpcEndpoint } = await import('../../src/api/service/rpc');
+    const table = {
+      lookup: (method: string) => ({
+        label: method,
+        handler: method === 'hang' ? () => new Promise(() => undefined) : async () => 'fine',
+      }),
+    };
+    const rpc = new RpcEndpoint(table as never, { callTimeoutMs: 50 });
+    const hung: any = await rpc.handle(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'hang' }), { context: 'default' });
+    expect(hung.error).to.deep.include({ code: -32603 });
+    expect(hung.error.data.code).to.equal('TIMEOUT');
+    const fine: any = await rpc.handle(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ok' }), { context: 'default' });
+    expect(fine.result).to.equal('fine');
+  });
+});
