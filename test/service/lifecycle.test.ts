@@ -57,6 +57,21 @@ describe('service: listeners, routes and shutdown', () => {
     await server.close();
   });
 
+  it('fails to start on a port in use, naming it, and leaves the running server alone', async () => {
+    const t = await startTestServer();
+    try {
+      const port = Number(new URL(t.url).port);
+      const error = await startServer({ storeUrl: 'memory:', port, logger: silent() }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      expect(error?.message).to.match(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+      expect(resultOf(await t.call('context_list'))).to.deep.equal(['default']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('answers 404 for unknown paths and 405 with Allow for wrong methods', async () => {
     const t = await startTestServer();
     try {
