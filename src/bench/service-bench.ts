@@ -1,10 +1,10 @@
+import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 /** Options of `runServiceBench`. */
 export interface ServiceBenchOptions {
@@ -31,6 +31,8 @@ export interface LoadFigures {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  /** Server CPU time (user + system) per request, in µs: what the server costs, whatever else runs on the machine. */
+  cpuUsPerRequest: number;
 }
 
 /** What `runServiceBench` measured. */
@@ -41,16 +43,17 @@ export interface ServiceBenchResult {
   get: LoadFigures;
   /** A minimal node:http server answering a constant JSON body, same client, same run. */
   baseline: LoadFigures;
-  /** get / baseline for req/s; baseline / get for p99 (both: higher is better, 1 = as fast as the baseline). */
-  ratio: { reqPerSec: number; p99: number };
+  /**
+   * get / baseline for req/s; baseline / get for p99 and for CPU per request (all: higher is better, 1 = as
+   * fast as the baseline). The CPU ratio is the steadiest on a shared machine.
+   */
+  ratio: { reqPerSec: number; p99: number; cpuPerRequest: number };
   /** From sending a write to receiving its SSE event at a connected client. */
   sse: { writes: number; p50Ms: number; p99Ms: number; maxMs: number };
 }
 
-interface WorkerSpec {
+interface ServerSpec {
   kind: 'osis' | 'minimal';
-  entry: string;
-  ts: boolean;
   storeUrl?: string;
   accessLog?: boolean;
 }
@@ -60,8 +63,9 @@ const CONSTANT_BODY = JSON.stringify({ jsonrpc: '2.0', id: 1, result: { sid: 'u0
 /**
  * Measure the service: `user_get` over HTTP keep-alive with N concurrent clients against a minimal
  * node:http server in the same run (rounds alternate so a noisy machine slows both alike), then the
- * latency from a write to its Server-Sent Event. Each server runs in a worker thread; the client is
- * a lean raw-socket HTTP/1.1 keep-alive client in this thread, the same for both.
+ * latency from a write to its Server-Sent Event. Each server runs in a child process (its CPU time per
+ * request is reported too); the client is a lean raw-socket HTTP/1.1 keep-alive client in this process,
+ * the same for both.
  */
 export async function runServiceBench(options: ServiceBenchOptions = {}): Promise<ServiceBenchResult> {
   const concurrency = options.concurrency ?? 32;
@@ -72,8 +76,8 @@ export async function runServiceBench(options: ServiceBenchOptions = {}): Promis
   const progress = options.progress ?? (() => undefined);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'osis-service-bench-'));
   const storeUrl = `sqlite:${path.join(dir, 'osis.db')}`;
-  const osis = await startWorker({ kind: 'osis', entry: __filename, ts: __filename.endsWith('.ts'), storeUrl, accessLog: options.accessLog === true });
-  const minimal = await startWorker({ kind: 'minimal', entry: __filename, ts: __filename.endsWith('.ts') });
+  const osis = await startServerProcess({ kind: 'osis', storeUrl, accessLog: options.accessLog === true });
+  const minimal = await startServerProcess({ kind: 'minimal' });
   try {
     progress(`seeding ${objects} objects`);
     await seed(osis.port, objects);
@@ -88,8 +92,8 @@ export async function runServiceBench(options: ServiceBenchOptions = {}): Promis
     await load(osis.port, getRequests, concurrency, 500);
     for (let round = 0; round < rounds; round++) {
       progress(`round ${round + 1}/${rounds}`);
-      mergeLoad(merged.baseline, await load(minimal.port, getRequests, concurrency, slice));
-      mergeLoad(merged.get, await load(osis.port, getRequests, concurrency, slice));
+      mergeLoad(merged.baseline, await measured(minimal, () => load(minimal.port, getRequests, concurrency, slice)));
+      mergeLoad(merged.get, await measured(osis, () => load(osis.port, getRequests, concurrency, slice)));
     }
     const get = figures(merged.get);
     const baseline = figures(merged.baseline);
@@ -100,7 +104,11 @@ export async function runServiceBench(options: ServiceBenchOptions = {}): Promis
       store: 'sqlite (durability full)',
       get,
       baseline,
-      ratio: { reqPerSec: get.reqPerSec / baseline.reqPerSec, p99: baseline.p99Ms / get.p99Ms },
+      ratio: {
+        reqPerSec: get.reqPerSec / baseline.reqPerSec,
+        p99: baseline.p99Ms / get.p99Ms,
+        cpuPerRequest: baseline.cpuUsPerRequest / get.cpuUsPerRequest,
+      },
       sse,
     };
   } finally {
@@ -145,14 +153,24 @@ interface RawLoad {
   latencies: number[];
   ms: number;
   errors: number;
+  cpuUs: number;
 }
 
-const emptyLoad = (): RawLoad => ({ latencies: [], ms: 0, errors: 0 });
+const emptyLoad = (): RawLoad => ({ latencies: [], ms: 0, errors: 0, cpuUs: 0 });
 
 function mergeLoad(into: RawLoad, from: RawLoad): void {
   for (const latency of from.latencies) into.latencies.push(latency);
   into.ms += from.ms;
   into.errors += from.errors;
+  into.cpuUs += from.cpuUs;
+}
+
+/** Run a load and add the CPU time the server spent meanwhile. */
+async function measured(server: BenchServer, run: () => Promise<RawLoad>): Promise<RawLoad> {
+  const before = await server.cpu();
+  const result = await run();
+  result.cpuUs = (await server.cpu()) - before;
+  return result;
 }
 
 function figures(raw: RawLoad): LoadFigures {
@@ -163,6 +181,7 @@ function figures(raw: RawLoad): LoadFigures {
     p50Ms: quantile(sorted, 0.5),
     p99Ms: quantile(sorted, 0.99),
     errors: raw.errors,
+    cpuUsPerRequest: raw.cpuUs / sorted.length,
   };
 }
 
@@ -314,40 +333,50 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   ]);
 }
 
-interface BenchWorker {
+interface BenchServer {
   port: number;
+  /** CPU time (user + system) the server process has used so far, in µs. */
+  cpu(): Promise<number>;
   stop(): Promise<void>;
 }
 
-const WORKER_CODE = `
-const { workerData } = require('node:worker_threads');
-if (workerData.ts) require('ts-node').register({ transpileOnly: true });
-require(workerData.entry);
-`;
+const CHILD_ENV = 'OSIS_SERVICE_BENCH_SERVER';
 
-function startWorker(spec: WorkerSpec): Promise<BenchWorker> {
+/** Start a server in a child process of its own, so its CPU time can be read exactly. */
+function startServerProcess(spec: ServerSpec): Promise<BenchServer> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_CODE, { eval: true, workerData: spec });
-    worker.once('error', reject);
-    worker.once('message', (message: { port?: number; error?: string }) => {
-      if (message.error !== undefined || message.port === undefined) {
-        reject(new Error(`bench server failed: ${message.error}`));
-        return;
+    const child = fork(__filename, [], {
+      execArgv: __filename.endsWith('.ts') ? ['-r', 'ts-node/register/transpile-only'] : [],
+      env: { ...process.env, [CHILD_ENV]: JSON.stringify(spec) },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const waiting: Array<(cpu: number) => void> = [];
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`bench server exited with code ${code}`)));
+    child.on('message', (message: { port?: number; cpu?: number; error?: string }) => {
+      if (message.error !== undefined) reject(new Error(`bench server failed: ${message.error}`));
+      else if (message.cpu !== undefined) waiting.shift()?.(message.cpu);
+      else if (message.port !== undefined) {
+        resolve({
+          port: message.port,
+          cpu: () =>
+            new Promise<number>((done) => {
+              waiting.push(done);
+              child.send('cpu');
+            }),
+          stop: async () => {
+            const exited = new Promise<void>((done) => child.once('exit', () => done()));
+            child.send('stop');
+            await exited;
+          },
+        });
       }
-      resolve({
-        port: message.port,
-        stop: async () => {
-          const exited = new Promise<void>((done) => worker.once('exit', () => done()));
-          worker.postMessage('stop');
-          await exited;
-        },
-      });
     });
   });
 }
 
-/** Worker side: start the server the spec names, report its port, stop on request. */
-async function serveInWorker(spec: WorkerSpec): Promise<void> {
+/** Child side: start the server the spec names, report its port and CPU time, stop on request. */
+async function serveInChild(spec: ServerSpec): Promise<void> {
   let close: () => Promise<void>;
   let port: number;
   if (spec.kind === 'minimal') {
@@ -357,7 +386,10 @@ async function serveInWorker(spec: WorkerSpec): Promise<void> {
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     port = (server.address() as net.AddressInfo).port;
-    close = () => new Promise<void>((done) => server.close(() => done()));
+    close = () => {
+      server.closeAllConnections();
+      return new Promise<void>((done) => server.close(() => done()));
+    };
   } else {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pino = require('pino') as typeof import('pino');
@@ -373,19 +405,24 @@ async function serveInWorker(spec: WorkerSpec): Promise<void> {
     port = Number(new URL(server.url!).port);
     close = () => server.close();
   }
-  parentPort!.on('message', async (message) => {
-    if (message !== 'stop') return;
-    await close();
-    parentPort!.close();
+  process.on('message', async (message) => {
+    if (message === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send!({ cpu: usage.user + usage.system });
+    } else if (message === 'stop') {
+      await close();
+      process.exit(0);
+    }
   });
-  parentPort!.postMessage({ port });
+  process.send!({ port });
 }
 
-if (!isMainThread && (workerData as WorkerSpec | undefined)?.entry === __filename) {
-  serveInWorker(workerData as WorkerSpec).catch((error: Error) => parentPort!.postMessage({ error: error.message }));
-}
-
-if (require.main === module) {
+if (process.env[CHILD_ENV] !== undefined && require.main === module) {
+  serveInChild(JSON.parse(process.env[CHILD_ENV]) as ServerSpec).catch((error: Error) => {
+    process.send!({ error: error.message });
+    process.exit(1);
+  });
+} else if (require.main === module) {
   runServiceBench({ progress: (line) => process.stderr.write(`${line}\n`) }).then(
     (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
     (error: Error) => {
