@@ -17,6 +17,19 @@ export interface ReadAllOptions {
   types?: readonly string[];
 }
 
+/** One integrity problem, located as precisely as the backend can. */
+export interface IntegrityProblem {
+  /** Where: a table, a segment file and byte offset, a position. */
+  where: string;
+  message: string;
+}
+
+/** What `EventLog.verify` found. */
+export interface IntegrityReport {
+  events: number;
+  problems: IntegrityProblem[];
+}
+
 /** Durability of an acknowledged append. */
 export type Durability = 'full' | 'normal';
 
@@ -58,6 +71,9 @@ export interface EventLog {
 
   /** Position of the last committed event, 0 for an empty log. */
   head(): Promise<number>;
+
+  /** Optional: check the stored log's integrity (checksums, positions, versions) without changing it. */
+  verify?(onProgress?: (done: number, total: number) => void): Promise<IntegrityReport>;
 
   /** Flush and release resources. Later calls fail with `CLOSED`. Idempotent. */
   close(): Promise<void>;
