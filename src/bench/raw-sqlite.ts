@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { LOG_SCHEMA } from '../backends/sqlite/log-schema';
 import type { Durability } from '../log/event-log';
-import { PROJECTION_SCHEMA } from '../projections/tables';
+import { ensureProjectionTables, LIVE } from '../projections/tables';
 import { BENCH_TYPE } from './data';
 import { fastUlid } from './fast-ulid';
 
@@ -29,7 +29,7 @@ export class RawSqliteWriter {
   constructor(file: string, durability: Durability) {
     this.db = open(file, durability);
     this.db.exec(LOG_SCHEMA);
-    this.db.exec(PROJECTION_SCHEMA);
+    ensureProjectionTables(this.db, LIVE);
     const insertEvent = this.db.prepare(
       'INSERT INTO events (id, type, sid, kind, version, ts, data, meta) VALUES (?, ?, ?, ?, 1, ?, ?, NULL)',
     );
@@ -119,7 +119,7 @@ export function ftsAnd(terms: readonly string[]): string {
 export function rawRebuild(logFile: string, outFile: string): { events: number; objects: number } {
   const db = open(outFile, 'normal');
   try {
-    db.exec(PROJECTION_SCHEMA);
+    ensureProjectionTables(db, LIVE);
     db.prepare('ATTACH DATABASE ? AS log').run(logFile);
     interface Folded { type: string; sid: string; data: string | null; version: number; position: number; created: number; updated: number }
     const folded = new Map<string, Folded>();

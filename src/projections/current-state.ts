@@ -1,21 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../log/event';
 import { indexedFields, type StoreSchema } from './config';
+import { parityHash, type FoldedObject } from './fold';
 import type { FullTextProjection } from './fulltext';
-import { CURRENT_STATE, indexValue } from './tables';
-
-/** An object's state after folding its events; `D` is its data, decoded or as JSON text. */
-export interface Folded<D> {
-  type: string;
-  sid: string;
-  data: D | null;
-  version: number;
-  position: number;
-  createdAt: number;
-  updatedAt: number;
-}
-
-export type FoldedObject = Folded<Record<string, unknown>>;
+import { CURRENT_STATE, LIVE, indexValue, type TableNames } from './tables';
 
 /**
  * The current-state projection: one `objects` row per live object plus its `object_index` rows.
@@ -24,16 +12,22 @@ export type FoldedObject = Folded<Record<string, unknown>>;
 export class CurrentStateProjection {
   private readonly s;
 
-  constructor(private readonly db: Database.Database, private readonly schema: StoreSchema, private readonly fulltext: FullTextProjection) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly schema: StoreSchema,
+    private readonly fulltext: FullTextProjection,
+    private readonly names: TableNames = LIVE,
+  ) {
+    const { objects, index } = names;
     this.s = {
       upsert: db.prepare(
-        `INSERT INTO objects (type, sid, data, version, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO ${objects} (type, sid, data, version, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version,
            position = excluded.position, updated_at = excluded.updated_at`,
       ),
-      remove: db.prepare('DELETE FROM objects WHERE type = ? AND sid = ? RETURNING id').pluck(),
-      dropIndex: db.prepare('DELETE FROM object_index WHERE type = ? AND sid = ?'),
-      addIndex: db.prepare('INSERT OR IGNORE INTO object_index (type, field, value, sid) VALUES (?, ?, ?, ?)'),
+      remove: db.prepare(`DELETE FROM ${objects} WHERE type = ? AND sid = ? RETURNING id`).pluck(),
+      dropIndex: db.prepare(`DELETE FROM ${index} WHERE type = ? AND sid = ?`),
+      addIndex: db.prepare(`INSERT OR IGNORE INTO ${index} (type, field, value, sid) VALUES (?, ?, ?, ?)`),
       checkpoint: db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').pluck(),
       saveCheckpoint: db.prepare(
         'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
@@ -60,17 +54,20 @@ export class CurrentStateProjection {
     if (events.length > 0) this.s.saveCheckpoint.run(CURRENT_STATE, events[events.length - 1].position);
   }
 
-  /**
-   * Write a folded object (rebuilds); returns its row id, or undefined when it is deleted. `json` is
-   * the data's JSON text when the caller has it already.
-   */
-  writeFolded(object: FoldedObject, json?: string): number | undefined {
+  /** Write a folded object (rebuilds); returns its row id, or undefined when it is deleted. */
+  writeFolded(object: FoldedObject): number | undefined {
     if (object.data === null) return undefined;
     const info = this.s.upsert.run(
-      object.type, object.sid, json ?? JSON.stringify(object.data), object.version, object.position, object.createdAt, object.updatedAt,
+      object.type, object.sid, object.json ?? JSON.stringify(object.data), object.version, object.position, object.createdAt, object.updatedAt,
     );
     this.writeIndex(object.type, object.sid, object.data);
     return Number(info.lastInsertRowid);
+  }
+
+  /** The parity hash of every object in these tables (see `parityHash`). */
+  parity(): string {
+    const rows = this.db.prepare(`SELECT type, sid, version, data FROM ${this.names.objects}`).all() as { type: string; sid: string; version: number; data: string }[];
+    return parityHash(rows.map((r) => ({ type: r.type, sid: r.sid, version: r.version, data: null, json: r.data })));
   }
 
   /** Set the checkpoint (inside the caller's transaction). */
@@ -80,8 +77,8 @@ export class CurrentStateProjection {
 
   /** Re-derive every `object_index` row from `objects` (after the declared index fields changed). */
   reindex(): void {
-    this.db.prepare('DELETE FROM object_index').run();
-    const page = this.db.prepare('SELECT id, type, sid, data FROM objects WHERE id > ? ORDER BY id LIMIT 5000');
+    this.db.prepare(`DELETE FROM ${this.names.index}`).run();
+    const page = this.db.prepare(`SELECT id, type, sid, data FROM ${this.names.objects} WHERE id > ? ORDER BY id LIMIT 5000`);
     for (let after = 0; ; ) {
       const rows = page.all(after) as { id: number; type: string; sid: string; data: string }[];
       for (const row of rows) {
@@ -106,41 +103,5 @@ export class CurrentStateProjection {
       const value = Object.prototype.hasOwnProperty.call(data, field) ? indexValue(data[field]) : undefined;
       if (value !== undefined) this.s.addIndex.run(type, field, value, sid);
     }
-  }
-}
-
-/**
- * Fold events into per-object state in memory (rebuilds and point-in-time reads). The map's order is
- * the order in which objects began their current life (a re-created object moves to the end), which is
- * the order inline application assigns `objects.id` in: rebuilds write objects in this order.
- */
-export function foldEvents(into: Map<string, FoldedObject>, events: readonly StoredEvent[]): void {
-  for (const event of events) foldEvent(into, event, Date.parse(event.ts));
-}
-
-/** Fold one event committed at `ms` into `into` (see `foldEvents`); `D` is how its data is held. */
-export function foldEvent<D>(
-  into: Map<string, Folded<D>>,
-  event: { type: string; sid: string; kind: string; version: number; position: number; data: D },
-  ms: number,
-): void {
-  const key = `${event.type}\0${event.sid}`;
-  const current = into.get(key);
-  if (event.kind === 'deleted') {
-    if (current) {
-      current.data = null;
-      current.version = event.version;
-      current.position = event.position;
-    }
-    return;
-  }
-  if (!current || current.data === null || event.kind === 'created') {
-    if (current) into.delete(key);
-    into.set(key, { type: event.type, sid: event.sid, data: event.data, version: event.version, position: event.position, createdAt: ms, updatedAt: ms });
-  } else {
-    current.data = event.data;
-    current.version = event.version;
-    current.position = event.position;
-    current.updatedAt = ms;
   }
 }
