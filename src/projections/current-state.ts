@@ -66,8 +66,8 @@ export class CurrentStateProjection {
 
   /** The parity hash of every object in these tables (see `parityHash`). */
   parity(): string {
-    const rows = this.db.prepare(`SELECT type, sid, version, data FROM ${this.names.objects}`).all() as { type: string; sid: string; version: number; data: string }[];
-    return parityHash(rows.map((r) => ({ type: r.type, sid: r.sid, version: r.version, data: null, json: r.data })));
+    const rows = this.db.prepare(`SELECT type, sid, version, data FROM ${this.names.objects}`).raw().iterate() as Iterable<[string, string, number, string]>;
+    return parityHash(mapRows(rows, ([type, sid, version, json]) => ({ type, sid, version, data: null, json })));
   }
 
   /** Set the checkpoint (inside the caller's transaction). */
@@ -104,4 +104,8 @@ export class CurrentStateProjection {
       if (value !== undefined) this.s.addIndex.run(type, field, value, sid);
     }
   }
+}
+
+function* mapRows<R, T>(rows: Iterable<R>, fn: (row: R) => T): Generator<T> {
+  for (const row of rows) yield fn(row);
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { EventLog } from '../log/event-log';
 import type { StoredEvent } from '../log/event';
 
@@ -110,17 +110,27 @@ export async function foldLog(log: EventLog, limit: FoldLimit = {}, onProgress?:
   return folded;
 }
 
-/** A hash of live objects (type, sid, version, data) in a canonical order, to compare two derivations. */
+/**
+ * A hash of live objects (type, sid, version, data), independent of their order, to compare two
+ * derivations: the XOR of each object's SHA-256, then hashed with the count. Objects are unique by
+ * (type, sid), so no two entries cancel; nothing is sorted or held, so it streams over millions.
+ */
 export function parityHash(objects: Iterable<{ type: string; sid: string; version: number; data: unknown; json?: string }>): string {
-  const rows = [...objects].map((o) => `${o.type}\0${o.sid}\0${o.version}\0${o.json ?? JSON.stringify(o.data)}`).sort();
-  const hash = createHash('sha256');
-  for (const row of rows) hash.update(row).update('\n');
-  return hash.digest('hex');
+  const sum = Buffer.alloc(32);
+  let count = 0;
+  for (const o of objects) {
+    const digest = hash('sha256', `${o.type}\0${o.sid}\0${o.version}\0${o.json ?? JSON.stringify(o.data)}`, 'buffer');
+    for (let i = 0; i < 32; i += 4) sum.writeInt32LE(sum.readInt32LE(i) ^ digest.readInt32LE(i), i);
+    count++;
+  }
+  return createHash('sha256').update(sum).update(String(count)).digest('hex');
 }
 
 /** The parity hash of a fold's live objects. */
 export function foldParity(folded: FoldedLog): string {
-  const live: FoldedObject[] = [];
-  for (const object of folded.objects.values()) if (object.data !== null) live.push(object);
-  return parityHash(live);
+  return parityHash(liveObjects(folded.objects.values()));
+}
+
+function* liveObjects(objects: Iterable<FoldedObject>): Generator<FoldedObject> {
+  for (const object of objects) if (object.data !== null) yield object;
 }
