@@ -72,7 +72,8 @@ export class Collection {
   /** The object, or with `withMeta` its record; NOT_FOUND when absent (at `at`, when given). */
   async _get(sid: string, options: GetOptions = {}): Promise<ObjectData | ObjectRecord> {
     assertSid(sid);
-    this.store.assertOpen();
+    if (options.at === undefined) await this.store.syncForRead();
+    else this.store.assertOpen();
     const record = options.at !== undefined ? await this.readAt(sid, options.at) : this.projections.queries.get(this.type, sid);
     if (!record) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
     return options.withMeta ? record : record.object;
@@ -120,7 +121,7 @@ export class Collection {
 
   async _exists(sid: string): Promise<boolean> {
     assertSid(sid);
-    this.store.assertOpen();
+    await this.store.syncForRead();
     return this.projections.queries.get(this.type, sid) !== undefined;
   }
 
@@ -163,6 +164,7 @@ export class Collection {
     const ranked = options.text !== undefined;
     if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
     const cursor = decodeCursor(options.cursor, ranked);
+    await this.store.syncForRead();
     if (ranked) this.projections.ensureFullText();
     const result: Page<string | ObjectRecord> = this.projections.queries.find(
       this.type,

@@ -1,0 +1,255 @@
+import { crc32 } from 'node:zlib';
+import { isCanonicalTimestamp } from './append-rules';
+import { CorruptError, InvalidInputError } from './errors';
+import type { EventKind, StoredEvent } from './event';
+import { encodeString, encodeTableBody, OtomlReader, setOwn } from './otoml-value';
+
+/**
+ * The framed record codec of the file backend's log segments.
+ *
+ * A segment is a text file. Its first line is the segment header:
+ *
+ *     #! osis-log format=1 store=01J9Z3KX4T7VQ8M2N5P6R7S8T9 first=1
+ *
+ * Every event that follows is one frame: a frame line, then `len` bytes of payload.
+ *
+ *     #@ pos=1 part=1/1 len=182 crc=5b1f0e2a
+ *     position = 1
+ *     id = "01J9Z3M0C8X2T4V6W8Y0A2B4C6"
+ *     type = "user"
+ *     sid = "u1"
+ *     kind = "created"
+ *     version = 1
+ *     ts = 2025-05-01T12:00:00.000Z
+ *     [data]
+ *     name = "Ann"
+ *     sid = "u1"
+ *
+ * - The payload is TOML (see otoml-value.ts): the envelope keys in the fixed order position, id, type, sid,
+ *   kind, version, ts, then `idempotency_key` when the append had one, then the `[data]` table (keys
+ *   sorted, nested objects as inline tables) and the optional `[meta]` table. It always ends with `\n`,
+ *   and no payload line starts with `#`, so every line starting with `#@` is a frame line.
+ * - `len` is the payload length in bytes; `crc` is the CRC-32 (hex) of the frame line up to, not
+ *   including, ` crc=`, followed by the payload. Any changed byte of the frame changes the CRC.
+ * - `part=i/n`: the frame is event i of an atomic append of n events. An append counts only when all
+ *   n frames are present and valid; a shorter run at the end of the newest segment is a torn tail.
+ */
+
+/** The segment format this code writes and reads. */
+export const SEGMENT_FORMAT = 1;
+/** Largest payload a frame may declare; larger is treated as damage. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
+/** Longest frame line (a longer one is damage). */
+const MAX_FRAME_LINE = 120;
+
+export interface SegmentHeader {
+  format: number;
+  storeId: string;
+  first: number;
+}
+
+/** The header line of a segment. */
+export function encodeSegmentHeader(header: SegmentHeader): Buffer {
+  return Buffer.from(`#! osis-log format=${header.format} store=${header.storeId} first=${header.first}\n`);
+}
+
+const HEADER_LINE = /^#! osis-log format=(\d+) store=([0-9A-Za-z]{1,64}) first=([1-9]\d{0,19})$/;
+
+/** Parse the header line at the start of `buf`; CORRUPT when it is missing or malformed. */
+export function parseSegmentHeader(buf: Buffer, where: string): { header: SegmentHeader; length: number } {
+  const nl = buf.indexOf(0x0a);
+  const m = nl > 0 ? HEADER_LINE.exec(buf.toString('latin1', 0, nl)) : null;
+  if (!m) throw new CorruptError(`${where}: offset 0: not an osis-log segment header`, { details: { where, offset: 0 } });
+  const format = Number(m[1]);
+  if (format !== SEGMENT_FORMAT) {
+    throw new CorruptError(`${where}: segment format ${format} is not supported (this version reads ${SEGMENT_FORMAT})`, {
+      details: { where, offset: 0 },
+    });
+  }
+  return { header: { format, storeId: m[2], first: Number(m[3]) }, length: nl + 1 };
+}
+
+/** What an append frame carries besides the event. */
+export interface FrameOptions {
+  part: number;
+  parts: number;
+  idempotencyKey?: string;
+}
+
+/** An encoded frame and its CRC. */
+export interface EncodedFrame {
+  bytes: Buffer;
+  crc: number;
+}
+
+/** Encode one event as a frame (frame line + payload). INVALID_INPUT when the event cannot be stored. */
+export function encodeFrame(event: StoredEvent, options: FrameOptions): EncodedFrame {
+  const payload = Buffer.from(encodePayload(event, options.idempotencyKey));
+  const prefix = `#@ pos=${event.position} part=${options.part}/${options.parts} len=${payload.length}`;
+  const crc = crc32(payload, crc32(prefix));
+  const line = Buffer.from(`${prefix} crc=${crc.toString(16).padStart(8, '0')}\n`, 'latin1');
+  return { bytes: Buffer.concat([line, payload]), crc };
+}
+
+function encodePayload(event: StoredEvent, idempotencyKey: string | undefined): string {
+  if (event.data === null || typeof event.data !== 'object' || Array.isArray(event.data)) {
+    throw new InvalidInputError(`event data must be an object (position ${event.position})`);
+  }
+  if (!isCanonicalTimestamp(event.ts)) throw new InvalidInputError(`event ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
+  let text =
+    `position = ${event.position}\n` +
+    `id = ${encodeString(event.id)}\n` +
+    `type = ${encodeString(event.type)}\n` +
+    `sid = ${encodeString(event.sid)}\n` +
+    `kind = ${encodeString(event.kind)}\n` +
+    `version = ${event.version}\n` +
+    `ts = ${event.ts}\n`;
+  if (idempotencyKey !== undefined) text += `idempotency_key = ${encodeString(idempotencyKey)}\n`;
+  text += `[data]\n${encodeTableBody(event.data)}`;
+  if (event.meta !== undefined) text += `[meta]\n${encodeTableBody(event.meta)}`;
+  return text;
+}
+
+/** A frame found in a buffer: where it is and what its frame line says. */
+export interface Frame {
+  /** Offset of the frame line in the buffer. */
+  start: number;
+  /** Offset of the payload. */
+  payloadStart: number;
+  /** Offset just past the payload. */
+  end: number;
+  position: number;
+  part: number;
+  parts: number;
+  crc: number;
+}
+
+/** Outcome of reading one frame at an offset. */
+export type FrameRead =
+  | { ok: true; frame: Frame }
+  | { ok: false; incomplete: boolean; reason: string; frameLine?: { position: number; part: number; parts: number; len: number; crc: number; payloadStart: number; prefixEnd: number } };
+
+/**
+ * Read the frame starting at `start`, checking its line and CRC. `incomplete` means the bytes end before
+ * the frame does (a tail not yet written, or torn); otherwise the bytes there are damaged.
+ */
+export function readFrame(buf: Buffer, start: number, end: number = buf.length): FrameRead {
+  const lineLimit = Math.min(end, start + MAX_FRAME_LINE);
+  let nl = -1;
+  for (let i = start; i < lineLimit; i++) {
+    if (buf[i] === 0x0a) {
+      nl = i;
+      break;
+    }
+  }
+  if (nl < 0) {
+    const incomplete = lineLimit === end && end - start < MAX_FRAME_LINE && isFramePrefix(buf, start, end);
+    return { ok: false, incomplete, reason: incomplete ? 'frame line is cut short' : 'no frame line here' };
+  }
+  const line = parseFrameLine(buf, start, nl);
+  if (!line) return { ok: false, incomplete: false, reason: 'malformed frame line' };
+  const payloadStart = nl + 1;
+  const frameEnd = payloadStart + line.len;
+  const frameLine = { ...line, payloadStart };
+  if (frameEnd > end) return { ok: false, incomplete: true, reason: 'payload is cut short', frameLine };
+  const crc = crc32(buf.subarray(payloadStart, frameEnd), crc32(buf.subarray(start, line.prefixEnd)));
+  if (crc !== line.crc) return { ok: false, incomplete: false, reason: 'CRC mismatch', frameLine };
+  if (line.len === 0 || buf[frameEnd - 1] !== 0x0a) return { ok: false, incomplete: false, reason: 'payload does not end a line', frameLine };
+  return { ok: true, frame: { start, payloadStart, end: frameEnd, position: line.position, part: line.part, parts: line.parts, crc } };
+}
+
+/**
+ * Whether a frame that looks cut short is really a damaged `len`: the CRC matches when the payload is
+ * taken to run to the end of the bytes. Tells a torn write from a flipped length digit.
+ */
+export function crcMatchesToEnd(buf: Buffer, start: number, end: number, line: { position: number; part: number; parts: number; crc: number; payloadStart: number }): boolean {
+  const prefix = `#@ pos=${line.position} part=${line.part}/${line.parts} len=${end - line.payloadStart}`;
+  return crc32(buf.subarray(line.payloadStart, end), crc32(prefix)) === line.crc;
+}
+
+const PREFIX = Buffer.from('#@ pos=');
+
+function isFramePrefix(buf: Buffer, start: number, end: number): boolean {
+  const n = Math.min(end - start, PREFIX.length);
+  for (let i = 0; i < n; i++) if (buf[start + i] !== PREFIX[i]) return false;
+  return true;
+}
+
+function parseFrameLine(buf: Buffer, start: number, nl: number) {
+  if (nl - start < PREFIX.length || !isFramePrefix(buf, start, nl)) return undefined;
+  const m = FRAME_LINE.exec(buf.toString('latin1', start, nl));
+  if (!m) return undefined;
+  const position = Number(m[1]);
+  const part = Number(m[2]);
+  const parts = Number(m[3]);
+  const len = Number(m[4]);
+  if (!Number.isSafeInteger(position) || part < 1 || part > parts || len > MAX_PAYLOAD_BYTES) return undefined;
+  return { position, part, parts, len, crc: parseInt(m[5], 16), prefixEnd: start + m[0].length - 13 };
+}
+
+const FRAME_LINE = /^#@ pos=([1-9]\d{0,15}) part=([1-9]\d{0,8})\/([1-9]\d{0,8}) len=(\d{1,9}) crc=([0-9a-f]{8})$/;
+
+/** Find the next offset after `from` where a complete, CRC-valid frame starts (at a line start), or -1. */
+export function findValidFrameAfter(buf: Buffer, from: number, end: number = buf.length): number {
+  let i = from;
+  for (;;) {
+    const at = buf.indexOf(PREFIX, i);
+    if (at < 0 || at >= end) return -1;
+    if (at === 0 || buf[at - 1] === 0x0a) {
+      const read = readFrame(buf, at, end);
+      if (read.ok) return at;
+    }
+    i = at + 1;
+  }
+}
+
+/** A decoded record: the event and the append's idempotency key, if any. */
+export interface DecodedRecord {
+  event: StoredEvent;
+  idempotencyKey?: string;
+}
+
+const KINDS = new Set<EventKind>(['created', 'updated', 'deleted']);
+
+/** Decode a frame's payload; CORRUPT when it is not a well-formed record for `frame.position`. */
+export function decodeFrame(buf: Buffer, frame: Frame): DecodedRecord {
+  const reader = new OtomlReader(buf.toString('utf8', frame.payloadStart, frame.end));
+  const envelope: Record<string, unknown> = {};
+  let table: Record<string, unknown> = envelope;
+  let data: Record<string, unknown> | undefined;
+  let meta: Record<string, unknown> | undefined;
+  while (!reader.done) {
+    if (reader.text.charCodeAt(reader.i) === 0x5b) {
+      const name = reader.text.startsWith('[data]\n', reader.i) ? 'data' : reader.text.startsWith('[meta]\n', reader.i) ? 'meta' : undefined;
+      if (!name || (name === 'data' ? data : meta)) reader.fail('[data] or [meta]');
+      reader.i += 7;
+      table = {};
+      if (name === 'data') data = table;
+      else meta = table;
+      continue;
+    }
+    const key = reader.readKey();
+    reader.expect('=');
+    setOwn(table, key, reader.readValue());
+    reader.endLine();
+  }
+  const { position, id, type, sid, kind, version, ts } = envelope;
+  if (
+    position !== frame.position ||
+    typeof id !== 'string' ||
+    typeof type !== 'string' ||
+    typeof sid !== 'string' ||
+    !KINDS.has(kind as EventKind) ||
+    typeof version !== 'number' ||
+    !Number.isInteger(version) ||
+    version < 1 ||
+    typeof ts !== 'string' ||
+    !data
+  ) {
+    throw new CorruptError(`record at position ${frame.position} lacks a valid envelope`);
+  }
+  const event: StoredEvent = { position, id, type, sid, kind: kind as EventKind, version, ts, data };
+  if (meta) event.meta = meta;
+  const key = envelope.idempotency_key;
+  return typeof key === 'string' ? { event, idempotencyKey: key } : { event };
+}
