@@ -64,9 +64,8 @@ export class Collection {
     if (expected !== undefined && expected !== 'no_stream' && expected !== 'any') {
       throw new InvalidInputError('_new only accepts expectedVersion no_stream or any');
     }
-    const data = { sid, ...object };
-    await this.write({ sid, kind: 'created', data, expectedVersion: 'no_stream' }, options);
-    return data;
+    const stored = await this.write({ sid, kind: 'created', data: { sid, ...object }, expectedVersion: 'no_stream' }, options);
+    return stored[stored.length - 1].data;
   }
 
   /** The object, or with `withMeta` its record; NOT_FOUND when absent (at `at`, when given). */
@@ -85,8 +84,8 @@ export class Collection {
     if (object.sid === undefined) throw new InvalidInputError('_set needs the object to carry its sid');
     assertSid(object.sid);
     const expected = checkExpectedVersion(options.expectedVersion) ?? 'exists';
-    await this.write({ sid: object.sid, kind: 'updated', data: object, expectedVersion: expected }, options);
-    return object;
+    const stored = await this.write({ sid: object.sid, kind: 'updated', data: object, expectedVersion: expected }, options);
+    return stored[stored.length - 1].data;
   }
 
   /** Apply an RFC 7396 merge patch to the current object; returns the new object. */
@@ -104,8 +103,8 @@ export class Collection {
       data.sid = sid;
       checkObject(data);
       try {
-        await this.write({ sid, kind: 'updated', data, expectedVersion: given ?? current.version }, options);
-        return data;
+        const stored = await this.write({ sid, kind: 'updated', data, expectedVersion: given ?? current.version }, options);
+        return stored[stored.length - 1].data;
       } catch (error) {
         if (given !== undefined || !(error instanceof VersionConflictError) || attempt >= RETRIES) throw error;
       }

@@ -10,6 +10,7 @@ import { Collection } from './collection';
 import { openBackend, type OpenedBackend } from './open-backend';
 import { loadSchema, type SchemaInput } from './schema';
 import { DEFAULT_STORE_URL } from './store-url';
+import { verifyStore, type VerifyReport } from './verify';
 import { assertTypeName } from './validate';
 import { WriteGate } from './write-gate';
 
@@ -94,6 +95,13 @@ export class Store {
   async rebuild(onProgress?: ProgressFn): Promise<{ events: number; objects: number; position: number }> {
     this.assertOpen();
     return this.gate.alone(() => this.backend.projections.rebuild(this.backend.log, onProgress));
+  }
+
+  /** Check log integrity and that the projections equal a fresh fold of the log. */
+  async verify(onProgress?: ProgressFn): Promise<VerifyReport> {
+    this.assertOpen();
+    await this.catchUp();
+    return this.gate.alone(() => verifyStore(this.backend.log, this.backend.projections, onProgress));
   }
 
   /** Counts per type, head position and checkpoints. */

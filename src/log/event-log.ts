@@ -17,6 +17,19 @@ export interface ReadAllOptions {
   types?: readonly string[];
 }
 
+/** One integrity problem, located as precisely as the backend can. */
+export interface IntegrityProblem {
+  /** Where: a table, a segment file and byte offset, a position. */
+  where: string;
+  message: string;
+}
+
+/** What `EventLog.verify` found. */
+export interface IntegrityReport {
+  events: number;
+  problems: IntegrityProblem[];
+}
+
 /** Durability of an acknowledged append. */
 export type Durability = 'full' | 'normal';
 
@@ -67,6 +80,9 @@ export interface EventLog {
    * that carry it, so retries keep working in the copy.
    */
   importEvents?(events: readonly StoredEvent[]): Promise<void>;
+
+  /** Optional: check the stored log's integrity (checksums, positions, versions) without changing it. */
+  verify?(onProgress?: (done: number, total: number) => void): Promise<IntegrityReport>;
 
   /** Flush and release resources. Later calls fail with `CLOSED`. Idempotent. */
   close(): Promise<void>;

@@ -290,6 +290,19 @@ export function setOwn(target: Record<string, unknown>, key: string, value: unkn
 }
 
 /**
+ * A deep copy of a JSON value with object keys in the order the OTOML writer sorts them, which is the
+ * order a value has after a round trip through a log record.
+ */
+export function sortedCopy<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortedCopy) as T;
+  const out: Record<string, unknown> = {};
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record).sort()) setOwn(out, key, sortedCopy(record[key]));
+  return out as T;
+}
+
+/**
  * Convert a value parsed by a general TOML parser (legacy object files) to JSON: the null marker and `$`
  * escapes are undone, dates become their ISO text. Throws INVALID_INPUT naming the path of a value JSON
  * cannot hold (non-finite floats, integers beyond 2^53).

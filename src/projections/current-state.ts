@@ -76,9 +76,14 @@ export class CurrentStateProjection {
   /** Re-derive every `object_index` row from `objects` (after the declared index fields changed). */
   reindex(): void {
     this.db.prepare('DELETE FROM object_index').run();
-    const rows = this.db.prepare('SELECT type, sid, data FROM objects').iterate() as Iterable<{ type: string; sid: string; data: string }>;
-    for (const row of rows) {
-      if (indexedFields(this.schema, row.type).length > 0) this.writeIndex(row.type, row.sid, JSON.parse(row.data), false);
+    const page = this.db.prepare('SELECT id, type, sid, data FROM objects WHERE id > ? ORDER BY id LIMIT 5000');
+    for (let after = 0; ; ) {
+      const rows = page.all(after) as { id: number; type: string; sid: string; data: string }[];
+      for (const row of rows) {
+        if (indexedFields(this.schema, row.type).length > 0) this.writeIndex(row.type, row.sid, JSON.parse(row.data), false);
+      }
+      if (rows.length < 5000) return;
+      after = rows[rows.length - 1].id;
     }
   }
 

@@ -3,6 +3,7 @@ import type { ProposedEvent, StoredEvent } from '../../log/event';
 import type { AppendOptions } from '../../log/event-log';
 import { newEventId } from '../../log/ids';
 import { encodeFrame, type EncodedFrame } from '../../log/otoml-record';
+import { sortedCopy } from '../../log/otoml-value';
 import type { Staging } from './append-staging';
 
 /** A request to the group committer: a normal append, or already-positioned events being imported. */
@@ -66,8 +67,8 @@ function stageAppend(
       kind: event.kind,
       version: after.version,
       ts,
-      data: structuredClone(event.data),
-      ...(event.meta ? { meta: structuredClone(event.meta) } : {}),
+      data: sortedCopy(event.data),
+      ...(event.meta ? { meta: sortedCopy(event.meta) } : {}),
     };
   });
   const parts = events.length;
@@ -89,7 +90,7 @@ function stageImport(imported: readonly StoredEvent[], layer: Staging, next: num
     if (after.version !== event.version) {
       throw new InvalidInputError(`${where}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);
     }
-    return structuredClone(event);
+    return { ...event, data: sortedCopy(event.data), ...(event.meta ? { meta: sortedCopy(event.meta) } : {}) };
   });
   const parts = events.length;
   const frames = events.map((event, i) => {

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import { ClosedError, CorruptError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
-import type { AppendOptions, Durability, EventLog, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import type { AppendOptions, Durability, EventLog, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { encodeSegmentHeader, SEGMENT_FORMAT } from '../../log/otoml-record';
@@ -14,6 +14,7 @@ import { detectNetworkFs, networkFsWarning } from './network-fs';
 import { fsError, SegmentFiles } from './segment-files';
 import { readEventAt, readEvents } from './segment-scan';
 import { openSidecar, wrapSidecarError } from './sidecar';
+import { verifyLogDir } from './verify-log';
 import { WriterLock, type WriterLockOptions } from './writer-lock';
 
 /** Options of the file log. */
@@ -326,6 +327,13 @@ export class FileEventLog implements EventLog {
 
   async head(): Promise<number> {
     return this.refresh().position;
+  }
+
+  /** Check every frame of every segment (see `verifyLogDir`); changes nothing. */
+  async verify(onProgress?: (done: number, total: number) => void): Promise<IntegrityReport> {
+    if (this.closed) throw new ClosedError();
+    const report = verifyLogDir(this.dir, onProgress);
+    return { events: report.events, problems: report.problems };
   }
 
   async close(): Promise<void> {

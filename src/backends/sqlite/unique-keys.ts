@@ -53,7 +53,7 @@ export class UniqueKeyTable {
     );
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM unique_keys').run();
-      for (const row of latest.iterate() as Iterable<{ type: string; sid: string; kind: string; data: string }>) {
+      for (const row of latest.all() as Array<{ type: string; sid: string; kind: string; data: string }>) {
         if (row.kind === 'deleted' || !this.types.has(row.type)) continue;
         try {
           this.apply({ type: row.type, sid: row.sid, kind: 'updated', data: JSON.parse(row.data) });

@@ -1,0 +1,82 @@
+import { Command } from 'commander';
+import { InvalidInputError } from '../../../log/errors';
+import { EXIT } from '../exit-codes';
+import { intOption, printJson, withStore } from '../context';
+import { progressBar } from '../progress';
+
+/** log, stats, rebuild, verify: whole-store commands. */
+export function storeCommands(): Command[] {
+  const log = new Command('log')
+    .description('print the global log as NDJSON events; --follow keeps streaming new ones')
+    .option('--from <pos>', 'first position to print', '1')
+    .option('--type <type>', 'only events of this type')
+    .option('--follow', 'keep streaming new events until interrupted')
+    .action(async (options: { from: string; type?: string; follow?: boolean }, command: Command) => {
+      const from = intOption(options.from, '--from', 0)!;
+      const types = options.type ? [options.type] : undefined;
+      await withStore(command, async (store) => {
+        if (!options.follow) {
+          for (let next = from; ; ) {
+            const batch = await store.log.readAll(next, { limit: 5000 });
+            for (const event of batch) if (!types || types.includes(event.type)) printJson(event);
+            if (batch.length < 5000) break;
+            next = batch[batch.length - 1].position + 1;
+          }
+          return;
+        }
+        await new Promise<void>((resolve, reject) => {
+          const subscription = store.changes({ from, types }).subscribe({ next: printJson, error: reject });
+          const stop = () => {
+            subscription.unsubscribe();
+            resolve();
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+      });
+    });
+
+  const stats = new Command('stats')
+    .description('print counts per type, head position and projection checkpoints as JSON')
+    .action(async (_options: unknown, command: Command) => {
+      await withStore(command, async (store) => printJson(await store.stats()));
+    });
+
+  const rebuild = new Command('rebuild')
+    .description('drop the projections and derive them again from the log')
+    .option('--projection <name>', 'objects or fulltext (both are rebuilt together)')
+    .action(async (options: { projection?: string }, command: Command) => {
+      if (options.projection !== undefined && !['objects', 'fulltext'].includes(options.projection)) {
+        throw new InvalidInputError(`--projection must be objects or fulltext, got ${JSON.stringify(options.projection)}`);
+      }
+      await withStore(command, async (store) => {
+        const bar = progressBar('rebuild');
+        const started = Date.now();
+        try {
+          const result = await store.rebuild((done, total) => bar.update(done, total));
+          bar.stop();
+          const seconds = (Date.now() - started) / 1000;
+          printJson({ ...result, seconds, events_per_second: Math.round(result.events / Math.max(seconds, 0.001)) });
+        } finally {
+          bar.stop();
+        }
+      });
+    });
+
+  const verify = new Command('verify')
+    .description('check log integrity and projection parity; exit 5 naming where on corruption')
+    .action(async (_options: unknown, command: Command) => {
+      await withStore(command, async (store) => {
+        const bar = progressBar('verify');
+        const report = await store.verify((done, total) => bar.update(done, total));
+        bar.stop();
+        printJson(report);
+        if (!report.ok) {
+          for (const problem of report.problems.slice(0, 20)) process.stderr.write(`osis: CORRUPT: ${problem.where}: ${problem.message}\n`);
+          process.exitCode = EXIT.corrupt;
+        }
+      });
+    });
+
+  return [log, stats, rebuild, verify];
+}

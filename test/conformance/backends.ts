@@ -1,0 +1,34 @@
+import * as path from 'node:path';
+import { tempDir } from '../helpers/temp';
+
+/** What a backend can do, declared as data; the suite picks cases from these, never from the name. */
+export interface BackendCaps {
+  /** Data survives close() and a new openStore() on the same URL. */
+  persistent: boolean;
+}
+
+/** How the conformance suite gets a fresh store URL for each test. */
+export interface BackendFixture {
+  name: string;
+  caps: BackendCaps;
+  /** A URL for a new, empty store. */
+  freshUrl(): string;
+}
+
+export const memoryFixture: BackendFixture = {
+  name: 'memory',
+  caps: { persistent: false },
+  freshUrl: () => 'memory:',
+};
+
+export const sqliteFixture: BackendFixture = {
+  name: 'sqlite',
+  caps: { persistent: true },
+  freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
+};
+
+export const fileFixture: BackendFixture = {
+  name: 'file',
+  caps: { persistent: true },
+  freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
+};

@@ -1,0 +1,4 @@
+import { memoryFixture } from './backends';
+import { conformance } from './suite';
+
+conformance(memoryFixture);

@@ -1,0 +1,4 @@
+import { sqliteFixture } from './backends';
+import { conformance } from './suite';
+
+conformance(sqliteFixture);

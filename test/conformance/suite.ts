@@ -1,0 +1,17 @@
+import type { BackendFixture } from './backends';
+import { badInputCases } from './bad-input';
+import { concurrencyCases } from './concurrency';
+import { crudCases } from './crud';
+import { eventLogCases } from './event-log';
+import { queryCases } from './queries';
+
+/** The conformance suite: every backend runs all of it, adding only its fixture. */
+export function conformance(fixture: BackendFixture): void {
+  describe(`conformance: ${fixture.name}`, () => {
+    eventLogCases(fixture);
+    crudCases(fixture);
+    concurrencyCases(fixture);
+    queryCases(fixture);
+    badInputCases(fixture);
+  });
+}
