@@ -135,13 +135,8 @@ export type FrameRead =
  */
 export function readFrame(buf: Buffer, start: number, end: number = buf.length): FrameRead {
   const lineLimit = Math.min(end, start + MAX_FRAME_LINE);
-  let nl = -1;
-  for (let i = start; i < lineLimit; i++) {
-    if (buf[i] === 0x0a) {
-      nl = i;
-      break;
-    }
-  }
+  let nl = buf.indexOf(0x0a, start);
+  if (nl >= lineLimit) nl = -1;
   if (nl < 0) {
     const incomplete = lineLimit === end && end - start < MAX_FRAME_LINE && isFramePrefix(buf, start, end);
     return { ok: false, incomplete, reason: incomplete ? 'frame line is cut short' : 'no frame line here' };
@@ -150,11 +145,12 @@ export function readFrame(buf: Buffer, start: number, end: number = buf.length):
   if (!line) return { ok: false, incomplete: false, reason: 'malformed frame line' };
   const payloadStart = nl + 1;
   const frameEnd = payloadStart + line.len;
-  const frameLine = { ...line, payloadStart };
-  if (frameEnd > end) return { ok: false, incomplete: true, reason: 'payload is cut short', frameLine };
+  if (frameEnd > end) return { ok: false, incomplete: true, reason: 'payload is cut short', frameLine: { ...line, payloadStart } };
   const crc = crc32(buf.subarray(payloadStart, frameEnd), crc32(buf.subarray(start, line.prefixEnd)));
-  if (crc !== line.crc) return { ok: false, incomplete: false, reason: 'CRC mismatch', frameLine };
-  if (line.len === 0 || buf[frameEnd - 1] !== 0x0a) return { ok: false, incomplete: false, reason: 'payload does not end a line', frameLine };
+  if (crc !== line.crc) return { ok: false, incomplete: false, reason: 'CRC mismatch', frameLine: { ...line, payloadStart } };
+  if (line.len === 0 || buf[frameEnd - 1] !== 0x0a) {
+    return { ok: false, incomplete: false, reason: 'payload does not end a line', frameLine: { ...line, payloadStart } };
+  }
   return { ok: true, frame: { start, payloadStart, end: frameEnd, position: line.position, part: line.part, parts: line.parts, crc } };
 }
 
@@ -175,19 +171,51 @@ function isFramePrefix(buf: Buffer, start: number, end: number): boolean {
   return true;
 }
 
-function parseFrameLine(buf: Buffer, start: number, nl: number) {
-  if (nl - start < PREFIX.length || !isFramePrefix(buf, start, nl)) return undefined;
-  const m = FRAME_LINE.exec(buf.toString('latin1', start, nl));
-  if (!m) return undefined;
-  const position = Number(m[1]);
-  const part = Number(m[2]);
-  const parts = Number(m[3]);
-  const len = Number(m[4]);
-  if (!Number.isSafeInteger(position) || part < 1 || part > parts || len > MAX_PAYLOAD_BYTES) return undefined;
-  return { position, part, parts, len, crc: parseInt(m[5], 16), prefixEnd: start + m[0].length - 13 };
-}
+const POS = Buffer.from('#@ pos=');
+const PART = Buffer.from(' part=');
+const LEN = Buffer.from(' len=');
+const CRC = Buffer.from(' crc=');
 
-const FRAME_LINE = /^#@ pos=([1-9]\d{0,15}) part=([1-9]\d{0,8})\/([1-9]\d{0,8}) len=(\d{1,9}) crc=([0-9a-f]{8})$/;
+/** Parse `#@ pos=P part=I/N len=L crc=XXXXXXXX` from bytes; undefined when malformed. */
+function parseFrameLine(buf: Buffer, start: number, nl: number) {
+  let i = start;
+  const literal = (text: Buffer): boolean => {
+    if (i + text.length > nl) return false;
+    for (let k = 0; k < text.length; k++) if (buf[i + k] !== text[k]) return false;
+    i += text.length;
+    return true;
+  };
+  const integer = (maxDigits: number): number => {
+    let value = 0;
+    const from = i;
+    for (; i < nl && i - from <= maxDigits; i++) {
+      const c = buf[i];
+      if (c < 0x30 || c > 0x39) break;
+      value = value * 10 + (c - 0x30);
+    }
+    return i === from || i - from > maxDigits ? -1 : value;
+  };
+  if (!literal(POS)) return undefined;
+  const position = integer(16);
+  if (position < 1 || !literal(PART)) return undefined;
+  const part = integer(9);
+  if (part < 1 || buf[i++] !== 0x2f) return undefined;
+  const parts = integer(9);
+  if (parts < part || !literal(LEN)) return undefined;
+  const len = integer(9);
+  if (len < 0 || len > MAX_PAYLOAD_BYTES) return undefined;
+  const prefixEnd = i;
+  if (!literal(CRC) || nl - i !== 8) return undefined;
+  let crc = 0;
+  for (; i < nl; i++) {
+    const c = buf[i];
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (digit < 0) return undefined;
+    crc = crc * 16 + digit;
+  }
+  if (!Number.isSafeInteger(position)) return undefined;
+  return { position, part, parts, len, crc, prefixEnd };
+}
 
 /** Find the next offset after `from` where a complete, CRC-valid frame starts (at a line start), or -1. */
 export function findValidFrameAfter(buf: Buffer, from: number, end: number = buf.length): number {

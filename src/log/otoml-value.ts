@@ -65,8 +65,11 @@ function encodeNumber(value: number): string {
   return String(value);
 }
 
+const NEEDS_ESCAPE = /["\\\x00-\x1f\x7f\ud800-\udfff]/;
+
 /** A TOML basic string. Lone UTF-16 surrogates cannot be written as UTF-8 and are rejected. */
 export function encodeString(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return `"${value}"`;
   let out = '"';
   let from = 0;
   for (let i = 0; i < value.length; i++) {
@@ -99,6 +102,8 @@ const UNESCAPES: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', 
  */
 export class OtomlReader {
   i = 0;
+  /** Offset of the next backslash at or after the last string start (-1: none left, -2: not looked yet). */
+  private slash = -2;
   constructor(readonly text: string) {}
 
   /** True at the end of the text. */
@@ -185,7 +190,8 @@ export class OtomlReader {
     let out = '';
     for (;;) {
       const quote = s.indexOf('"', i);
-      const slash = s.indexOf('\\', i);
+      if (this.slash !== -1 && this.slash < i) this.slash = s.indexOf('\\', i);
+      const slash = this.slash;
       if (quote < 0) this.fail('a closing quote');
       if (slash < 0 || slash > quote) {
         out += s.slice(i, quote);
