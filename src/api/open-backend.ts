@@ -75,6 +75,10 @@ export async function openBackend(url: string, options: BackendOptions): Promise
       const log = await FileEventLog.open(parsed.dir, { durability: options.durability, unique });
       try {
         const projections = new ProjectionEngine(log.db, options.schema);
+        // The sidecar holds the log index and the projections: new events reach both in one transaction.
+        log.setInlineApply((events) => {
+          if (projections.currentState.position() === events[0].position - 1) projections.applyInline(events);
+        });
         const head = await log.head();
         const checkpoint = projections.currentState.position();
         if (log.sidecarRebuilt || checkpoint > head || (checkpoint === 0 && head > 0)) await projections.rebuild(log);
@@ -82,7 +86,7 @@ export async function openBackend(url: string, options: BackendOptions): Promise
         return {
           log,
           projections,
-          inline: false,
+          inline: true,
           needsReadCatchUp: true,
           async close() {
             projections.close();

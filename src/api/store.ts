@@ -156,9 +156,10 @@ export class Store {
     if (head > this.backend.projections.currentState.position()) await this.backend.projections.catchUp(this.backend.log);
   }
 
-  /** @internal Make projections reflect what other writers committed (no-op when inline). */
+  /** @internal Make projections reflect what other writers committed (inline backends: only when others may write). */
   async catchUp(): Promise<void> {
     if (!this.backend.inline) await this.backend.projections.catchUp(this.backend.log);
+    else if (this.backend.needsReadCatchUp) await this.syncForRead();
   }
 
   /** @internal */

@@ -1,5 +1,4 @@
 import { crc32 } from 'node:zlib';
-import { isCanonicalTimestamp } from './append-rules';
 import { CorruptError, InvalidInputError } from './errors';
 import type { EventKind, StoredEvent } from './event';
 import { encodeString, encodeTableBody, OtomlReader, setOwn } from './otoml-value';
@@ -82,20 +81,30 @@ export interface EncodedFrame {
   crc: number;
 }
 
-/** Encode one event as a frame (frame line + payload). INVALID_INPUT when the event cannot be stored. */
+/**
+ * Encode one event as a frame (frame line + payload). INVALID_INPUT when the event cannot be stored.
+ * The event's `ts` is trusted to be canonical (`Date#toISOString`); callers check foreign events first.
+ */
 export function encodeFrame(event: StoredEvent, options: FrameOptions): EncodedFrame {
-  const payload = Buffer.from(encodePayload(event, options.idempotencyKey));
-  const prefix = `#@ pos=${event.position} part=${options.part}/${options.parts} len=${payload.length}`;
-  const crc = crc32(payload, crc32(prefix));
-  const line = Buffer.from(`${prefix} crc=${crc.toString(16).padStart(8, '0')}\n`, 'latin1');
-  return { bytes: Buffer.concat([line, payload]), crc };
+  const payload = encodePayload(event, options.idempotencyKey);
+  const payloadLength = Buffer.byteLength(payload);
+  const prefix = `#@ pos=${event.position} part=${options.part}/${options.parts} len=${payloadLength}`;
+  const lineLength = prefix.length + CRC_SUFFIX_LENGTH;
+  const bytes = Buffer.allocUnsafe(lineLength + payloadLength);
+  bytes.write(prefix, 0, 'latin1');
+  bytes.write(payload, lineLength, 'utf8');
+  const crc = crc32(bytes.subarray(lineLength), crc32(bytes.subarray(0, prefix.length)));
+  bytes.write(` crc=${crc.toString(16).padStart(8, '0')}\n`, prefix.length, 'latin1');
+  return { bytes, crc };
 }
+
+/** ` crc=XXXXXXXX\n` */
+const CRC_SUFFIX_LENGTH = 14;
 
 function encodePayload(event: StoredEvent, idempotencyKey: string | undefined): string {
   if (event.data === null || typeof event.data !== 'object' || Array.isArray(event.data)) {
     throw new InvalidInputError(`event data must be an object (position ${event.position})`);
   }
-  if (!isCanonicalTimestamp(event.ts)) throw new InvalidInputError(`event ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
   let text =
     `position = ${event.position}\n` +
     `id = ${encodeString(event.id)}\n` +

@@ -1,3 +1,4 @@
+import { isCanonicalTimestamp } from '../../log/append-rules';
 import { InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent } from '../../log/event';
 import type { AppendOptions } from '../../log/event-log';
@@ -86,6 +87,7 @@ function stageImport(imported: readonly StoredEvent[], layer: Staging, next: num
     }
     if (typeof event.id !== 'string' || !ULID_LIKE.test(event.id)) throw new InvalidInputError(`${where}: invalid event id`);
     if (typeof event.type !== 'string' || typeof event.sid !== 'string') throw new InvalidInputError(`${where}: type and sid must be strings`);
+    if (!isCanonicalTimestamp(event.ts)) throw new InvalidInputError(`${where}: ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
     const after = layer.stage({ type: event.type, sid: event.sid, kind: event.kind, data: event.data });
     if (after.version !== event.version) {
       throw new InvalidInputError(`${where}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);

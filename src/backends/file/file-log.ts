@@ -152,6 +152,15 @@ export class FileEventLog implements EventLog {
       .immediate();
   }
 
+  /**
+   * Register the projection writer that runs inside every sidecar transaction indexing new events: this
+   * process's appends and, when it catches up, other processes' appends. If it throws, the index still
+   * advances and the projections are left to catch up on their own.
+   */
+  setInlineApply(apply: ((events: StoredEvent[]) => void) | undefined): void {
+    this.tail.onIndexed = apply;
+  }
+
   append(events: readonly ProposedEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (events.length === 0) return Promise.resolve([]);

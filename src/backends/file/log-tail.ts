@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { StoredEvent } from '../../log/event';
 import { readFrame } from '../../log/otoml-record';
 import type { Checkpoint, IndexedAppend, LogIndex } from './log-index';
 import { segmentFileName, type SegmentFiles } from './segment-files';
@@ -18,6 +19,10 @@ type State = NonNullable<ReturnType<LogIndex['state']>>;
  * committed only if the checkpoint is still the one the batch was read from.
  */
 export class LogTail {
+  private cached: State | undefined;
+  /** Called inside each transaction that indexes new events (see FileEventLog.setInlineApply). */
+  onIndexed: ((events: StoredEvent[]) => void) | undefined;
+
   constructor(
     private readonly files: SegmentFiles,
     private readonly db: Database.Database,
@@ -26,45 +31,52 @@ export class LogTail {
     private readonly warn: (message: string) => void,
   ) {}
 
-  /** The checkpoint of the index (authoritative: other processes move it too). */
+  /** The checkpoint of the index, read from the sidecar (other processes move it too). */
   state(): State {
     const state = this.index.state();
     if (!state) throw new Error('the log index has no checkpoint');
+    this.cached = state;
     return state;
   }
 
   /**
-   * Index every complete append now in the log. A reader stops at an incomplete tail (not yet written);
-   * the writer (`asWriter`, holding the lock) moves a torn tail of the newest segment aside and cuts it.
-   * Damage anywhere else is CORRUPT, naming segment and offset.
+   * Index every complete append now in the log, and return the checkpoint. A reader stops at an
+   * incomplete tail (not yet written); the writer (`asWriter`, holding the lock) moves a torn tail of the
+   * newest segment aside and cuts it. Damage anywhere else is CORRUPT, naming segment and offset.
+   * When the log has not grown since the last look, this costs two stats.
    */
   sync(asWriter: boolean): State {
     for (;;) {
-      const state = this.state();
-      const size = this.files.size(state.segment);
-      if (size > state.endOffset) {
-        const end = this.catchUpSegment(state);
-        if (end === 'restart') continue;
-        if (end.status === 'corrupt') throw corruptAt(state.segment, end.badOffset ?? end.offset, end.reason ?? 'damaged frame');
-        if (end.status === 'incomplete') {
-          if (this.files.exists(end.position + 1) && end.position + 1 !== state.segment) {
-            throw corruptAt(state.segment, end.badOffset ?? end.offset, `${end.reason}, in a segment that is not the newest`);
-          }
-          if (!asWriter) return this.state();
-          this.repair(state.segment, end.offset, end.size);
+      const known = this.cached ?? this.state();
+      const size = this.files.size(known.segment);
+      if (size === known.endOffset) {
+        const next = known.position + 1;
+        if (next === known.segment || !this.files.exists(next)) return known;
+        const header = this.files.header(next);
+        if (header.header.storeId !== this.storeId) {
+          throw corruptAt(next, 0, `the segment belongs to store ${header.header.storeId}, not ${this.storeId}`);
         }
+        this.moveTo(known, { ...known, segment: next, endOffset: header.length });
         continue;
       }
+      const state = this.state();
+      if (!sameCheckpoint(state, known)) continue;
       if (size < state.endOffset) {
         throw corruptAt(state.segment, size, `the segment ends before offset ${state.endOffset}, which the log index has seen (was it truncated?)`);
       }
-      const next = state.position + 1;
-      if (next === state.segment || !this.files.exists(next)) return state;
-      const header = this.files.header(next);
-      if (header.header.storeId !== this.storeId) {
-        throw corruptAt(next, 0, `the segment belongs to store ${header.header.storeId}, not ${this.storeId}`);
+      const end = this.catchUpSegment(state);
+      if (end === 'restart') {
+        this.cached = undefined;
+        continue;
       }
-      this.moveTo(state, { ...state, segment: next, endOffset: header.length });
+      if (end.status === 'corrupt') throw corruptAt(state.segment, end.badOffset ?? end.offset, end.reason ?? 'damaged frame');
+      if (end.status === 'incomplete') {
+        if (this.files.exists(end.position + 1) && end.position + 1 !== state.segment) {
+          throw corruptAt(state.segment, end.badOffset ?? end.offset, `${end.reason}, in a segment that is not the newest`);
+        }
+        if (!asWriter) return this.cached ?? this.state();
+        this.repair(state.segment, end.offset, end.size);
+      }
     }
   }
 
@@ -82,11 +94,13 @@ export class LogTail {
 
   /** Move the checkpoint if nobody else has (used for rollovers). */
   moveTo(from: State, to: Checkpoint): boolean {
+    const nested = this.db.inTransaction;
     return this.db
       .transaction(() => {
         const now = this.state();
         if (!sameCheckpoint(now, from)) return false;
         this.index.saveState(this.storeId, to, now.uniqueSpec);
+        this.cached = nested ? undefined : { ...now, ...to };
         return true;
       })
       .immediate();
@@ -123,15 +137,29 @@ export class LogTail {
    * checkpoint first (then false: it indexed them, or will).
    */
   apply(from: Checkpoint, appends: readonly IndexedAppend[], to: Checkpoint): boolean {
+    // Inside someone else's transaction the rows may still be rolled back: do not cache the result.
+    const nested = this.db.inTransaction;
     return this.db
       .transaction(() => {
         const now = this.state();
         if (!sameCheckpoint(now, from)) return false;
         this.index.apply(appends);
         this.index.saveState(this.storeId, to, now.uniqueSpec);
+        this.cached = nested ? undefined : { ...now, ...to };
+        if (this.onIndexed) this.applyInline(appends);
         return true;
       })
       .immediate();
+  }
+
+  /** Run the inline hook in a savepoint: if it fails, the index still advances and the hook's owner catches up later. */
+  private applyInline(appends: readonly IndexedAppend[]): void {
+    const events = appends.flatMap((a) => a.records.map((r) => r.event));
+    try {
+      this.db.transaction(() => this.onIndexed!(events))();
+    } catch {
+      // Projections stay behind the index; reads compare checkpoints and catch up through the engine.
+    }
   }
 
   /** Copy the damaged tail to `SEGMENT.otoml.OFFSET.broken`, then cut the segment at `offset`. Writer only. */
