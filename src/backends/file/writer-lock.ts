@@ -28,6 +28,7 @@ export class WriterLock {
   private lingerTimer: NodeJS.Timeout | undefined;
   private compromised = false;
   private yieldUntil = 0;
+  private lastUsed = 0;
   readonly file: string;
   private readonly timeoutMs: number;
   private readonly lingerMs: number;
@@ -52,9 +53,10 @@ export class WriterLock {
    * others may have written since. Fails with LOCKED after `timeoutMs`.
    */
   async acquire(): Promise<{ fresh: boolean }> {
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
-    this.lingerTimer = undefined;
-    if (this.release && !this.compromised && this.stillOurs()) return { fresh: false };
+    if (this.release && !this.compromised && this.stillOurs()) {
+      this.lastUsed = Date.now() + this.timeoutMs;
+      return { fresh: false };
+    }
     this.drop();
     const deadline = Date.now() + this.timeoutMs;
     let wait = 1;
@@ -71,6 +73,7 @@ export class WriterLock {
         });
         this.compromised = false;
         this.heldSince = this.verifiedAt = Date.now();
+        this.lastUsed = this.heldSince + this.timeoutMs;
         return { fresh: true };
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
@@ -109,16 +112,24 @@ export class WriterLock {
   /** A commit is done: keep the lease for a while, or give it up when held for long. */
   done(): void {
     if (!this.release) return;
-    if (Date.now() - this.heldSince >= this.maxHoldMs) {
+    const now = Date.now();
+    if (now - this.heldSince >= this.maxHoldMs) {
       this.drop();
-      this.yieldUntil = Date.now() + 5;
+      this.yieldUntil = now + 5;
       return;
     }
-    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lastUsed = now;
+    if (!this.lingerTimer) this.armLinger(this.lingerMs);
+  }
+
+  /** One timer for the lease: when it fires early (the lock was used since), it waits out the rest. */
+  private armLinger(ms: number): void {
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = undefined;
-      this.drop();
-    }, this.lingerMs);
+      const idle = Date.now() - this.lastUsed;
+      if (idle < this.lingerMs) this.armLinger(this.lingerMs - idle);
+      else this.drop();
+    }, ms);
     this.lingerTimer.unref();
   }
 
