@@ -33,7 +33,6 @@ describe('copyLog', function () {
         const report = await copyLog(source, destUrl, { durability: 'normal', batchSize: 17, onProgress: (_d, _t, phase) => phases.add(phase) });
         expect(report).to.include({ events: await source.log.head(), head: await source.log.head(), verified: true });
         expect([...phases]).to.deep.equal(['copy', 'verify']);
-        if (to === 'memory') return;
         const dest = await openStore(destUrl, { schema: SCHEMA });
         try {
           expect(await dest.log.readAll(1)).to.deep.equal(await source.log.readAll(1));

@@ -120,6 +120,7 @@ export class FileEventLog implements EventLog {
       log.syncUniqueSpec();
       return log;
     } catch (error) {
+      lock.drop();
       db.close();
       files.closeAll();
       throw wrapSidecarError(error, `cannot open the log in ${dir}`);

@@ -83,7 +83,7 @@ export class WriterLock {
           throw new LockedError(`the log ${this.dir} is locked by another writer (${this.file}) for more than ${this.timeoutMs} ms`, error);
         }
         await sleep(wait);
-        wait = Math.min(wait * 2, 25);
+        wait = Math.min(wait * 2, MAX_POLL_MS);
       }
     }
   }
@@ -115,7 +115,7 @@ export class WriterLock {
     const now = Date.now();
     if (now - this.heldSince >= this.maxHoldMs) {
       this.drop();
-      this.yieldUntil = now + 5;
+      this.yieldUntil = now + YIELD_MS;
       return;
     }
     this.lastUsed = now;
@@ -171,6 +171,11 @@ function heldLocks(): Record<string, { mtime: Date }> | undefined {
     return undefined;
   }
 }
+
+/** Longest pause between two tries of a waiting writer. */
+const MAX_POLL_MS = 10;
+/** After giving the lock up for fairness, wait this long (more than a waiter's pause) before taking it again. */
+const YIELD_MS = 15;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
