@@ -2,13 +2,16 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../log/event';
 import type { EventLog } from '../log/event-log';
 import { fingerprint, indexedFields, type StoreSchema } from './config';
-import { CurrentStateProjection, foldEvents, type FoldedObject } from './current-state';
+import { CurrentStateProjection } from './current-state';
+import type { ProgressFn } from './fold';
 import { FullTextProjection } from './fulltext';
 import { ProjectionQueries } from './queries';
-import { CURRENT_STATE, FULL_TEXT, PROJECTION_SCHEMA } from './tables';
+import { blueGreenRebuild, type RebuildResult } from './rebuild';
+import { CURRENT_STATE, FULL_TEXT, LIVE, ensureProjectionTables } from './tables';
+import { writeTransaction } from './transactions';
 
-/** Progress of a long projection job: events folded so far out of the total. */
-export type ProgressFn = (done: number, total: number) => void;
+export type { ProgressFn } from './fold';
+export type { RebuildResult } from './rebuild';
 
 const READ_BATCH = 20_000;
 
@@ -17,17 +20,15 @@ const READ_BATCH = 20_000;
  * them in step with the log: inline application, catch-up from checkpoints, full-text batches, rebuild.
  */
 export class ProjectionEngine {
-  readonly currentState: CurrentStateProjection;
-  readonly fulltext: FullTextProjection;
-  readonly queries: ProjectionQueries;
+  currentState!: CurrentStateProjection;
+  fulltext!: FullTextProjection;
+  queries!: ProjectionQueries;
   private serial: Promise<unknown> = Promise.resolve();
   private fullTextTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly db: Database.Database, readonly schema: StoreSchema) {
-    db.exec(PROJECTION_SCHEMA);
-    this.fulltext = new FullTextProjection(db, schema);
-    this.currentState = new CurrentStateProjection(db, schema, this.fulltext);
-    this.queries = new ProjectionQueries(db, schema);
+    ensureProjectionTables(db, LIVE);
+    this.attach();
     this.syncConfig();
   }
 
@@ -45,12 +46,12 @@ export class ProjectionEngine {
     return this.exclusive(async () => {
       let from = this.currentState.position() + 1;
       if (appended && appended.length > 0 && appended[0].position === from) {
-        from = this.applyNew(appended);
+        from = await this.applyNew(appended);
       }
       for (;;) {
         const events = await log.readAll(from, { limit: READ_BATCH });
         if (events.length === 0) break;
-        from = this.applyNew(events);
+        from = await this.applyNew(events);
         if (events.length < READ_BATCH) break;
       }
       this.scheduleFullText();
@@ -61,64 +62,31 @@ export class ProjectionEngine {
    * Apply the events past the checkpoint as read inside the transaction: another process sharing the
    * database (a file-backend sidecar) may have applied some of them meanwhile. Returns the next position.
    */
-  private applyNew(events: readonly StoredEvent[]): number {
-    return this.db
-      .transaction(() => {
-        const checkpoint = this.currentState.position();
-        const fresh = events[0].position > checkpoint ? events : events.filter((e) => e.position > checkpoint);
-        if (fresh.length > 0) this.currentState.apply(fresh);
-        return Math.max(checkpoint, events[events.length - 1].position) + 1;
-      })
-      .immediate();
+  private applyNew(events: readonly StoredEvent[]): Promise<number> {
+    return writeTransaction(this.db, () => {
+      const checkpoint = this.currentState.position();
+      const fresh = events[0].position > checkpoint ? events : events.filter((e) => e.position > checkpoint);
+      if (fresh.length > 0) this.currentState.apply(fresh);
+      return Math.max(checkpoint, events[events.length - 1].position) + 1;
+    });
   }
 
   /** Make the full-text index reflect every committed object (before a text query). */
-  ensureFullText(): void {
-    if (this.fulltext.position() < this.currentState.position()) this.fulltext.catchUp();
+  async ensureFullText(): Promise<void> {
+    if (this.fulltext.position() < this.currentState.position()) await this.fulltext.catchUp();
   }
 
   /**
-   * Drop the projections and derive them again from the whole log: each object's events are folded in
-   * memory and the object is written once. Runs in one transaction, so readers see old or new, never half.
+   * Blue-green rebuild: derive new projection tables beside the live ones from the whole log, check
+   * their parity hash against an independent fold, catch them up, and swap them in in one transaction.
+   * Reads are served from the live tables until the swap.
    */
-  rebuild(log: EventLog, onProgress?: ProgressFn): Promise<{ events: number; objects: number; position: number }> {
+  rebuild(log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
     return this.exclusive(async () => {
-      const db = this.db;
-      db.prepare('BEGIN IMMEDIATE').run();
-      try {
-        const total = await log.head();
-        const folded = new Map<string, FoldedObject>();
-        let from = 1;
-        let events = 0;
-        let position = 0;
-        for (;;) {
-          const batch = await log.readAll(from, { limit: READ_BATCH });
-          if (batch.length === 0) break;
-          foldEvents(folded, batch);
-          events += batch.length;
-          position = batch[batch.length - 1].position;
-          from = position + 1;
-          onProgress?.(position, Math.max(total, position));
-          if (batch.length < READ_BATCH) break;
-        }
-        db.exec('DELETE FROM objects; DELETE FROM object_index;');
-        this.fulltext.dropAll();
-        let objects = 0;
-        for (const object of folded.values()) {
-          const id = this.currentState.writeFolded(object);
-          if (id === undefined) continue;
-          objects++;
-          this.fulltext.index(object.type, id, object.data!);
-        }
-        this.currentState.setPosition(position);
-        this.fulltext.setPosition(position);
-        db.prepare('COMMIT').run();
-        this.fulltext.optimize();
-        return { events, objects, position };
-      } catch (error) {
-        if (db.inTransaction) db.prepare('ROLLBACK').run();
-        throw error;
-      }
+      const result = await blueGreenRebuild(this.db, this.schema, log, onProgress);
+      this.attach();
+      this.fulltext.optimize();
+      return result;
     });
   }
 
@@ -133,15 +101,20 @@ export class ProjectionEngine {
     this.fullTextTimer = undefined;
   }
 
+  /** (Re)create the projection writers and queries over the live tables. */
+  private attach(): void {
+    this.fulltext = new FullTextProjection(this.db, this.schema, LIVE);
+    this.currentState = new CurrentStateProjection(this.db, this.schema, this.fulltext, LIVE);
+    this.queries = new ProjectionQueries(this.db, this.schema);
+  }
+
   private scheduleFullText(): void {
     if (this.fullTextTimer) return;
     this.fullTextTimer = setTimeout(() => {
       this.fullTextTimer = undefined;
-      try {
-        if (this.db.open && !this.db.inTransaction) this.ensureFullText();
-      } catch {
-        // A busy database only postpones indexing: the next text query catches up.
-      }
+      if (!this.db.open) return;
+      // A failure only postpones indexing: the next text query catches up.
+      this.ensureFullText().catch(() => undefined);
     }, 25);
     this.fullTextTimer.unref();
   }
@@ -155,6 +128,7 @@ export class ProjectionEngine {
     const save = this.db.prepare(
       'INSERT INTO projection_checkpoints (name, position, config) VALUES (?, 0, ?) ON CONFLICT(name) DO UPDATE SET config = excluded.config',
     );
+    if (stored.get(CURRENT_STATE) === indexConfig && stored.get(FULL_TEXT) === textConfig) return;
     this.db.transaction(() => {
       if (stored.get(CURRENT_STATE) !== indexConfig) {
         this.currentState.reindex();
@@ -165,10 +139,6 @@ export class ProjectionEngine {
         save.run(FULL_TEXT, textConfig);
       }
     }).immediate();
-  }
-
-  private inTransaction(fn: () => void): void {
-    this.db.transaction(fn).immediate();
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
