@@ -189,32 +189,27 @@ export class SqliteEventLog implements EventLog {
     await this.committer.idle();
     const s = this.statements;
     try {
-      s.begin.run();
-    } catch (error) {
-      throw wrapSqliteError(error, 'cannot start an import');
-    }
-    try {
-      const next = Math.max(this.headSync(), (s.sequence.get() as number | undefined) ?? 0) + 1;
-      events.forEach((event, i) => {
-        const where = `imported event ${i + 1} (position ${event.position})`;
-        if (event.position !== next + i) throw new InvalidInputError(`${where}: imported events must continue the log at position ${next + i}`);
-        const ms = Date.parse(event.ts);
-        if (!isCanonicalTimestamp(event.ts)) {
-          throw new InvalidInputError(`${where}: ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
-        }
-        const after = applyAppendRules({ type: event.type, sid: event.sid, kind: event.kind, data: event.data }, this.readState(event.type, event.sid));
-        if (after.version !== event.version) {
-          throw new InvalidInputError(`${where}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);
-        }
-        this.uniqueKeys.apply(event);
-        const meta = event.meta ? JSON.stringify(event.meta) : null;
-        s.insertAt.run(event.position, event.id, event.type, event.sid, event.kind, event.version, ms, JSON.stringify(event.data), meta);
+      await this.writeTransaction(() => {
+        const next = Math.max(this.headSync(), (s.sequence.get() as number | undefined) ?? 0) + 1;
+        events.forEach((event, i) => {
+          const where = `imported event ${i + 1} (position ${event.position})`;
+          if (event.position !== next + i) throw new InvalidInputError(`${where}: imported events must continue the log at position ${next + i}`);
+          if (!isCanonicalTimestamp(event.ts)) {
+            throw new InvalidInputError(`${where}: ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
+          }
+          const state = this.readState(event.type, event.sid);
+          const after = applyAppendRules({ type: event.type, sid: event.sid, kind: event.kind, data: event.data }, state);
+          if (after.version !== event.version) {
+            throw new InvalidInputError(`${where}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);
+          }
+          this.uniqueKeys.apply(event);
+          const meta = event.meta ? JSON.stringify(event.meta) : null;
+          s.insertAt.run(event.position, event.id, event.type, event.sid, event.kind, event.version, Date.parse(event.ts), JSON.stringify(event.data), meta);
+        });
+        for (const [key, run] of idempotencyRuns(events)) s.keepKey.run(key, run[0].position, run[run.length - 1].position);
+        this.inlineApply?.(events.map((e) => structuredClone(e)));
       });
-      for (const [key, run] of idempotencyRuns(events)) s.keepKey.run(key, run[0].position, run[run.length - 1].position);
-      this.inlineApply?.(events.map((e) => structuredClone(e)));
-      s.commit.run();
     } catch (error) {
-      if (this.db.inTransaction) s.rollback.run();
       throw wrapSqliteError(error, 'import failed');
     }
   }
