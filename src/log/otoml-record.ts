@@ -248,29 +248,19 @@ export interface DecodedRecord {
 
 const KINDS = new Set<EventKind>(['created', 'updated', 'deleted']);
 
+const ENVELOPE = ['position', 'id', 'type', 'sid', 'kind', 'version', 'ts'] as const;
+
 /** Decode a frame's payload; CORRUPT when it is not a well-formed record for `frame.position`. */
 export function decodeFrame(buf: Buffer, frame: Frame): DecodedRecord {
-  const reader = new OtomlReader(buf.toString('utf8', frame.payloadStart, frame.end));
-  const envelope: Record<string, unknown> = {};
-  let table: Record<string, unknown> = envelope;
-  let data: Record<string, unknown> | undefined;
-  let meta: Record<string, unknown> | undefined;
-  while (!reader.done) {
-    if (reader.text.charCodeAt(reader.i) === 0x5b) {
-      const name = reader.text.startsWith('[data]\n', reader.i) ? 'data' : reader.text.startsWith('[meta]\n', reader.i) ? 'meta' : undefined;
-      if (!name || (name === 'data' ? data : meta)) reader.fail('[data] or [meta]');
-      reader.i += 7;
-      table = {};
-      if (name === 'data') data = table;
-      else meta = table;
-      continue;
-    }
-    const key = reader.readKey();
-    reader.expect('=');
-    setOwn(table, key, reader.readValue());
-    reader.endLine();
-  }
-  const { position, id, type, sid, kind, version, ts } = envelope;
+  const text = buf.toString('utf8', frame.payloadStart, frame.end);
+  const reader = new OtomlReader(text);
+  const values: unknown[] = [];
+  for (const key of ENVELOPE) values.push(readEnvelopeLine(reader, key));
+  const idempotencyKey = text.startsWith('idempotency_key ', reader.i) ? readEnvelopeLine(reader, 'idempotency_key') : undefined;
+  const data = readSection(reader, '[data]\n');
+  const meta = reader.done ? undefined : readSection(reader, '[meta]\n');
+  if (!reader.done) reader.fail('the end of the record');
+  const [position, id, type, sid, kind, version, ts] = values;
   if (
     position !== frame.position ||
     typeof id !== 'string' ||
@@ -281,12 +271,34 @@ export function decodeFrame(buf: Buffer, frame: Frame): DecodedRecord {
     !Number.isInteger(version) ||
     version < 1 ||
     typeof ts !== 'string' ||
-    !data
+    (idempotencyKey !== undefined && typeof idempotencyKey !== 'string')
   ) {
     throw new CorruptError(`record at position ${frame.position} lacks a valid envelope`);
   }
   const event: StoredEvent = { position, id, type, sid, kind: kind as EventKind, version, ts, data };
   if (meta) event.meta = meta;
-  const key = envelope.idempotency_key;
-  return typeof key === 'string' ? { event, idempotencyKey: key } : { event };
+  return idempotencyKey !== undefined ? { event, idempotencyKey: idempotencyKey as string } : { event };
+}
+
+function readEnvelopeLine(reader: OtomlReader, key: string): unknown {
+  if (!reader.text.startsWith(key, reader.i) || reader.text.charCodeAt(reader.i + key.length) !== 0x20) reader.fail(`"${key} ="`);
+  reader.i += key.length;
+  reader.expect('=');
+  const value = reader.readValue();
+  reader.endLine();
+  return value;
+}
+
+/** A `[name]` table: `key = value` lines up to the next table header or the end. */
+function readSection(reader: OtomlReader, header: string): Record<string, unknown> {
+  if (!reader.text.startsWith(header, reader.i)) reader.fail(JSON.stringify(header.trim()));
+  reader.i += header.length;
+  const out: Record<string, unknown> = {};
+  while (!reader.done && reader.text.charCodeAt(reader.i) !== 0x5b) {
+    const key = reader.readKey();
+    reader.expect('=');
+    setOwn(out, key, reader.readValue());
+    reader.endLine();
+  }
+  return out;
 }

@@ -175,9 +175,16 @@ export class OtomlReader {
     const s = this.text;
     const start = this.i;
     let i = start;
-    for (let c = s.charCodeAt(i); isNumberChar(c); c = s.charCodeAt(++i));
+    let digitsOnly = true;
+    for (let c = s.charCodeAt(i); isNumberChar(c); c = s.charCodeAt(++i)) {
+      if ((c < 0x30 || c > 0x39) && !(c === 0x2d && i === start)) digitsOnly = false;
+    }
     const token = s.slice(start, i);
     this.i = i;
+    if (digitsOnly && i - start <= 16 && i > start && (s.charCodeAt(start) !== 0x30 || i - start === 1)) {
+      const value = Number(token);
+      if (Number.isSafeInteger(value) && !(value === 0 && token !== '0')) return value;
+    }
     if (NUMBER.test(token)) return Number(token);
     if (DATETIME.test(token)) return token;
     this.i = start;

@@ -111,11 +111,15 @@ export class FileEventLog implements EventLog {
       const tail = new LogTail(files, db, index, storeId, warn);
       const rebuilt = FileEventLog.checkSidecar(db, index, tail, files, storeId, segments);
       const log = new FileEventLog(dir, db, files, index, tail, lock, storeId, unique, options.durability ?? 'full', segmentBytes, rebuilt);
-      const writer = lock.tryAcquire();
-      try {
-        tail.sync(writer);
-      } finally {
-        if (writer) lock.done();
+      // Index what others wrote without the lock (a rebuilt sidecar reads the whole log), then, if no
+      // writer is active, take the lock briefly to repair a torn tail a crashed writer left.
+      tail.sync(false);
+      if (lock.tryAcquire()) {
+        try {
+          tail.sync(true);
+        } finally {
+          lock.done();
+        }
       }
       log.syncUniqueSpec();
       return log;
@@ -180,6 +184,7 @@ export class FileEventLog implements EventLog {
 
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     if (this.failed) throw this.failed;
+    this.tail.sync(false);
     const { fresh } = await this.lock.acquire();
     try {
       const state = this.tail.sync(true);

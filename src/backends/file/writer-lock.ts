@@ -5,13 +5,13 @@ import { LockedError } from '../../log/errors';
 
 /** Options of the writer lock. */
 export interface WriterLockOptions {
-  /** How long to wait for another process to release the lock (default 10 s). */
+  /** How long to wait for another process to release the lock (default 30 s: longer than `staleMs`). */
   timeoutMs?: number;
   /** Keep the lock this long after the last commit, so a busy writer does not pay for it each time (default 25 ms). */
   lingerMs?: number;
   /** Release at least this often while busy, so other processes get their turn (default 1 s). */
   maxHoldMs?: number;
-  /** A lock whose holder has not refreshed it for this long is taken over (proper-lockfile `stale`, default 20 s). */
+  /** A lock whose holder has not refreshed it for this long is taken over (proper-lockfile `stale`, default 10 s). */
   staleMs?: number;
 }
 
@@ -37,10 +37,10 @@ export class WriterLock {
 
   constructor(readonly dir: string, options: WriterLockOptions = {}) {
     this.file = path.join(dir, 'writer.lock');
-    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
     this.lingerMs = options.lingerMs ?? 25;
     this.maxHoldMs = options.maxHoldMs ?? 1000;
-    this.staleMs = options.staleMs ?? 20_000;
+    this.staleMs = options.staleMs ?? 10_000;
   }
 
   /** Whether this process holds the lock now. */

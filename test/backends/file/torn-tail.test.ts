@@ -122,3 +122,44 @@ describe('file backend: torn tails', function () {
     }
   });
 });
+
+describe('file backend: the writer lock', function () {
+  this.timeout(60_000);
+
+  it('takes over a lock left behind by a writer that died', async () => {
+    const dir = freshDir();
+    const { log } = await openLog(dir);
+    await log.close();
+    const lockDir = path.join(dir, 'writer.lock');
+    fs.mkdirSync(lockDir);
+    const old = new Date(Date.now() - 60_000);
+    fs.utimesSync(lockDir, old, old);
+    const reopened = (await openLog(dir)).log;
+    try {
+      const [event] = await reopened.append([created('after-takeover')]);
+      expect(event.position).to.equal(1);
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('fails with LOCKED, writing nothing, while another writer keeps the lock too long', async () => {
+    const dir = freshDir();
+    const { log } = await openLog(dir, { lock: { timeoutMs: 300, lingerMs: 1 } });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const holder = new WriterLock(dir);
+    expect(holder.tryAcquire()).to.equal(true);
+    try {
+      const error = await log.append([created('blocked')]).catch((e) => e);
+      expect(error.code).to.equal('LOCKED');
+      expect(error.message).to.match(/locked by another writer/);
+      holder.drop();
+      expect(await log.head()).to.equal(0);
+      const [event] = await log.append([created('now')]);
+      expect(event.position).to.equal(1);
+    } finally {
+      holder.drop();
+      await log.close();
+    }
+  });
+});
