@@ -111,16 +111,9 @@ export class FileEventLog implements EventLog {
       const tail = new LogTail(files, db, index, storeId, warn);
       const rebuilt = FileEventLog.checkSidecar(db, index, tail, files, storeId, segments);
       const log = new FileEventLog(dir, db, files, index, tail, lock, storeId, unique, options.durability ?? 'full', segmentBytes, rebuilt);
-      // Index what others wrote without the lock (a rebuilt sidecar reads the whole log), then, if no
-      // writer is active, take the lock briefly to repair a torn tail a crashed writer left.
+      // Opening reads like any reader: no lock, no repair. A torn tail a crashed writer left reads as
+      // not yet written until the next append, whose writer repairs it under the lock.
       tail.sync(false);
-      if (lock.tryAcquire()) {
-        try {
-          tail.sync(true);
-        } finally {
-          lock.done();
-        }
-      }
       log.syncUniqueSpec();
       return log;
     } catch (error) {

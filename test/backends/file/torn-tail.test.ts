@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { verifyLogDir } from '../../../src/backends/file/verify-log';
 import { WriterLock } from '../../../src/backends/file/writer-lock';
 import { tempDir } from '../../helpers/temp';
 import { copyDir, created, FIRST_SEGMENT, frameOffsets, freshDir, openLog } from './helpers';
@@ -37,13 +38,15 @@ describe('file backend: torn tails', function () {
       try {
         expect(await log.head(), `cut at ${cut}`).to.equal(12);
         expect(await log.readAll(1)).to.deep.equal(events);
-        expect(fs.statSync(segment).size).to.equal(good.length);
+        expect(fs.statSync(segment).size, 'opening repaired without the lock').to.equal(good.length + cut);
+        const [next] = await log.append([created('after')]);
+        expect(next.position).to.equal(13);
+        expect(fs.statSync(segment).size).to.be.greaterThan(good.length);
+        expect(await log.readAll(1)).to.deep.equal([...events, next]);
         const broken = fs.readdirSync(dir).filter((f) => f.endsWith('.broken'));
         expect(broken).to.deep.equal([`${FIRST_SEGMENT}.${good.length}.broken`]);
         expect(fs.readFileSync(path.join(dir, broken[0]))).to.deep.equal(tail.subarray(0, cut));
         expect(warnings.join('\n')).to.match(new RegExp(`repaired a torn tail: ${FIRST_SEGMENT} offset ${good.length}`));
-        const [next] = await log.append([created('after')]);
-        expect(next.position).to.equal(13);
       } finally {
         await log.close();
       }
@@ -63,6 +66,9 @@ describe('file backend: torn tails', function () {
         expect(await log.head()).to.equal(5);
         expect(await log.readAll(1)).to.deep.equal(events);
         expect(await log.readStream('user', 't0')).to.deep.equal([]);
+        const [next] = await log.append([created('after')]);
+        expect(next.position).to.equal(6);
+        expect((await log.readAll(1)).map((e) => e.sid)).to.deep.equal([...events.map((e) => e.sid), 'after']);
       } finally {
         await log.close();
       }
@@ -75,7 +81,9 @@ describe('file backend: torn tails', function () {
     const { log } = await openLog(base);
     try {
       expect(await log.head()).to.equal(3);
-      expect(fs.statSync(path.join(base, FIRST_SEGMENT)).size).to.equal(good.length);
+      await log.append([created('after')]);
+      expect(await log.head()).to.equal(4);
+      expect(verifyLogDir(base).problems).to.deep.equal([]);
     } finally {
       await log.close();
     }
@@ -145,8 +153,8 @@ describe('file backend: the writer lock', function () {
 
   it('fails with LOCKED, writing nothing, while another writer keeps the lock too long', async () => {
     const dir = freshDir();
-    const { log } = await openLog(dir, { lock: { timeoutMs: 300, lingerMs: 1 } });
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await (await openLog(dir)).log.close();
+    const { log } = await openLog(dir, { lock: { timeoutMs: 300 } });
     const holder = new WriterLock(dir);
     expect(holder.tryAcquire()).to.equal(true);
     try {
