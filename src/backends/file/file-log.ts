@@ -41,9 +41,11 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
  *   whatever others appended. It writes at its own offset (no O_APPEND), then fdatasyncs (durability
  *   'full') before acknowledging. Concurrent appends share one write and one fdatasync (group commit);
  *   each stays atomic on its own, and a failing one writes no frame.
- * - Readers never lock and never repair: an incomplete tail reads as not yet written.
+ * - Readers (and opening, which is reading) never lock and never repair: an incomplete tail reads as
+ *   not yet written.
  * - Only the writer repairs, and only the newest segment's torn tail, after copying it to `*.broken`.
- *   Damage anywhere else is CORRUPT with the segment and offset.
+ *   Damage anywhere else is CORRUPT with the segment and offset; an open that meets it while indexing
+ *   the log fails with it, and so does every read of a damaged frame: nothing is ever skipped.
  * - Stream versions, unique keys and idempotency keys are checked against the sidecar index, brought up to
  *   the end of the log under the lock before each append, so they hold across processes. Opening reads
  *   only what the index has not seen; deleting the sidecar makes the next open rebuild it from the log.
