@@ -99,6 +99,11 @@ export class Collection {
     assertSid(sid);
     if (options.at === undefined) await this.store.syncForRead();
     else this.store.assertOpen();
+    if (options.at === undefined && !options.withMeta) {
+      const object = this.projections.queries.object(this.type, sid);
+      if (!object) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
+      return object;
+    }
     const record = options.at !== undefined ? await this.readAt(sid, options.at) : this.projections.queries.get(this.type, sid);
     if (!record) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
     return options.withMeta ? record : record.object;
@@ -147,7 +152,7 @@ export class Collection {
   async _exists(sid: string): Promise<boolean> {
     assertSid(sid);
     await this.store.syncForRead();
-    return this.projections.queries.get(this.type, sid) !== undefined;
+    return this.projections.queries.exists(this.type, sid);
   }
 
   /** Sids in sid order, a page at a time. */
