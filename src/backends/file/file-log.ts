@@ -54,7 +54,6 @@ export class FileEventLog implements EventLog {
   readonly backend = 'file';
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private writer: { segment: number; fd: number } | undefined;
-  private inFlight = false;
   private failed: Error | undefined;
   private closed = false;
 
@@ -179,10 +178,11 @@ export class FileEventLog implements EventLog {
 
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     if (this.failed) throw this.failed;
-    this.tail.sync(false);
+    if (!this.lock.held) this.tail.sync(false);
     const { fresh } = await this.lock.acquire();
     try {
-      const state = this.tail.sync(true);
+      // A lease held without a break since the last commit means nobody else wrote: the known end holds.
+      const state = (!fresh && this.tail.known()) || this.tail.sync(true);
       if (fresh) this.checkNoLaterSegment(state);
       const staging = new Staging(this.index, this.unique);
       const replays = new Map<string, StoredEvent[]>();
@@ -207,7 +207,7 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  /** Write the staged frames at the writer's offset, sync, then index them. */
+  /** Write the staged frames at the writer's offset, then sync them while indexing them. */
   private async write(state: Checkpoint & { storeId: string; uniqueSpec: string }, staged: StagedRequest[]): Promise<void> {
     const frames = staged.flatMap((s) => s.frames);
     const bytes = frames.reduce((n, f) => n + f.bytes.length, 0);
@@ -216,23 +216,31 @@ export class FileEventLog implements EventLog {
       from = this.rollover(state);
     }
     const fd = this.writerFd(from.segment);
-    const size = fs.fstatSync(fd).size;
-    if (size !== from.endOffset) {
-      throw new CorruptError(`${this.files.path(from.segment)}: offset ${from.endOffset}: the segment is ${size} bytes although this writer holds the lock`);
-    }
     const buffer = Buffer.concat(frames.map((f) => f.bytes), bytes);
-    this.inFlight = true;
     try {
-      try {
-        writeAll(fd, buffer, from.endOffset);
-        if (this.durability === 'full') await fdatasync(fd);
-      } catch (error) {
-        this.undo(fd, from.endOffset, error);
-        throw fsError(error, `cannot append to ${this.files.path(from.segment)}`);
-      }
-    } finally {
-      this.inFlight = false;
+      writeAll(fd, buffer, from.endOffset);
+    } catch (error) {
+      this.undo(fd, from.endOffset, error);
+      throw fsError(error, `cannot append to ${this.files.path(from.segment)}`);
     }
+    // The sync runs on the thread pool while the index and projections are updated here; the append is
+    // acknowledged only when both are done. (Other processes can read frames before they are synced,
+    // as with any file: readers see what is written, acknowledged or not.)
+    const synced = this.durability === 'full' ? fdatasync(fd) : undefined;
+    synced?.catch(() => undefined);
+    this.indexOwn(from, staged, frames);
+    if (synced) {
+      try {
+        await synced;
+      } catch (error) {
+        this.failed = new Error(`fdatasync of ${this.files.path(from.segment)} failed: what the disk holds is unknown; reopen the store`, { cause: error });
+        throw fsError(error, `cannot sync ${this.files.path(from.segment)}`);
+      }
+    }
+  }
+
+  /** Index the frames just written (and run the inline projection hook), without reading them back. */
+  private indexOwn(from: Checkpoint, staged: StagedRequest[], frames: StagedRequest['frames']): void {
     let offset = from.endOffset;
     const events = staged.flatMap((s) => s.events);
     const records = frames.map((f, i) => {
@@ -245,7 +253,8 @@ export class FileEventLog implements EventLog {
     try {
       if (!this.tail.apply(from, [{ segment: from.segment, records }], to)) this.tail.sync(false);
     } catch {
-      // The events are durable in the log; the index catches up from it on the next read or write.
+      // The events are in the log; the index catches up from it on the next read or write.
+      this.tail.forget();
     }
   }
 
@@ -258,16 +267,13 @@ export class FileEventLog implements EventLog {
     return to;
   }
 
-  /** A write or sync failed: cut what may have been written; if even that fails, refuse further writes. */
+  /** A write failed part way: cut what may have been written; if even that fails, refuse further writes. */
   private undo(fd: number, offset: number, cause: unknown): void {
     try {
       fs.ftruncateSync(fd, offset);
       fs.fsyncSync(fd);
     } catch {
       this.failed = new Error(`the log could not be restored after a failed write; reopen the store (${(cause as Error)?.message})`, { cause });
-    }
-    if ((cause as NodeJS.ErrnoException)?.syscall === 'fdatasync') {
-      this.failed = new Error('fdatasync failed: what the disk holds is unknown; reopen the store', { cause });
     }
   }
 
@@ -357,10 +363,10 @@ export class FileEventLog implements EventLog {
     this.db.close();
   }
 
-  /** Bring the index up to what others appended (not while this process has a write in flight). */
+  /** Bring the index up to what others appended. */
   private refresh(): Checkpoint {
     if (this.closed) throw new ClosedError();
-    return this.inFlight ? this.tail.state() : this.tail.sync(false);
+    return this.tail.sync(false);
   }
 
   private readAt(loc: FrameLocation): StoredEvent {

@@ -39,6 +39,16 @@ export class LogTail {
     return state;
   }
 
+  /** The checkpoint as this process last saw or wrote it, without looking at the log (undefined if unsure). */
+  known(): State | undefined {
+    return this.cached;
+  }
+
+  /** Drop the remembered checkpoint: the next `sync` looks at the sidecar and the log again. */
+  forget(): void {
+    this.cached = undefined;
+  }
+
   /**
    * Index every complete append now in the log, and return the checkpoint. A reader stops at an
    * incomplete tail (not yet written); the writer (`asWriter`, holding the lock) moves a torn tail of the
