@@ -187,9 +187,9 @@ export function readEvents(
 
 /** Read and check the single frame at `offset` of segment `first`, which must hold `position`. */
 export function readEventAt(files: SegmentFiles, first: number, offset: number, position: number): DecodedRecord {
-  let buf = files.read(first, offset, 16 * 1024);
+  let buf = files.read(first, offset, 4096);
   let read = readFrame(buf, 0, buf.length);
-  if (!read.ok && read.incomplete && read.frameLine && buf.length === 16 * 1024) {
+  if (!read.ok && read.incomplete && read.frameLine && buf.length === 4096) {
     buf = files.read(first, offset, read.frameLine.payloadStart + read.frameLine.len);
     read = readFrame(buf, 0, buf.length);
   }

@@ -70,4 +70,20 @@ describe('file backend: segment rollover', function () {
       await log.close();
     }
   });
+
+  it('reads frames larger than a read chunk, by position and by stream', async () => {
+    const dir = freshDir();
+    const { log } = await openLog(dir);
+    try {
+      const big = 'ü'.repeat(600_000);
+      await log.append([created('small')]);
+      await log.append([created('huge', { big })]);
+      await log.append([{ type: 'user', sid: 'huge', kind: 'updated', data: { sid: 'huge', big: `${big}!` } }]);
+      expect((await log.readStream('user', 'huge')).map((e) => (e.data.big as string).length)).to.deep.equal([600_000, 600_001]);
+      expect((await log.readAll(2, { types: ['user'], limit: 1 }))[0].data.big).to.equal(big);
+      expect((await log.readAll(1)).map((e) => e.position)).to.deep.equal([1, 2, 3]);
+    } finally {
+      await log.close();
+    }
+  });
 });
