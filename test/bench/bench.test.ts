@@ -2,25 +2,27 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import { formatTable, runBench, type BenchReport } from '../../src/bench';
 import { InvalidInputError } from '../../src';
+import { STORE_TARGETS } from '../../src/bench/targets';
 import { tempDir } from '../helpers/temp';
 
-/** Every scenario and subject the quick run must report for the SQLite store. */
-const EXPECTED: Record<string, string[]> = {
-  'new.one.normal': ['store sqlite:', 'raw better-sqlite3'],
-  'new.batch.normal': ['store sqlite:', 'raw better-sqlite3'],
-  'new.one.full': ['store sqlite:', 'raw better-sqlite3', 'file-per-object (tmp+fsync+rename)', 'append-only file (write+fdatasync)'],
-  'new.batch.full': ['store sqlite:', 'raw better-sqlite3', 'file-per-object (tmp+fsync+rename)', 'append-only file (write+fdatasync)'],
-  get: ['store sqlite:', 'raw better-sqlite3'],
-  'find.small.rare': ['store sqlite:', 'raw FTS5'],
-  'find.small.and': ['store sqlite:', 'raw FTS5'],
-  'find.small.common': ['store sqlite:', 'raw FTS5'],
-  'find.large.rare': ['store sqlite:', 'raw FTS5'],
-  'find.large.and': ['store sqlite:', 'raw FTS5'],
-  'find.large.common': ['store sqlite:', 'raw FTS5'],
-  'open.small': ['store sqlite:', 'raw better-sqlite3 open'],
-  'open.large': ['store sqlite:', 'raw better-sqlite3 open'],
-  rebuild: ['store sqlite:', 'raw fold + insert'],
+/** Every scenario with the baselines it must report; each also has a row per store target. */
+const BASELINES: Record<string, string[]> = {
+  'new.one.normal': ['raw better-sqlite3'],
+  'new.batch.normal': ['raw better-sqlite3'],
+  'new.one.full': ['raw better-sqlite3', 'file-per-object (tmp+fsync+rename)', 'append-only file (write+fdatasync)'],
+  'new.batch.full': ['raw better-sqlite3', 'file-per-object (tmp+fsync+rename)', 'append-only file (write+fdatasync)'],
+  get: ['raw better-sqlite3'],
+  'find.small.rare': ['raw FTS5'],
+  'find.small.and': ['raw FTS5'],
+  'find.small.common': ['raw FTS5'],
+  'find.large.rare': ['raw FTS5'],
+  'find.large.and': ['raw FTS5'],
+  'find.large.common': ['raw FTS5'],
+  'open.small': ['raw better-sqlite3 open'],
+  'open.large': ['raw better-sqlite3 open'],
+  rebuild: ['raw fold + insert'],
 };
+const STORES = STORE_TARGETS.map((t) => `store ${t.backend}:`);
 
 const positiveFinite = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n > 0;
 
@@ -34,11 +36,13 @@ describe('benchmark (quick smoke run)', function () {
     report = await runBench({ quick: true, progress: () => undefined, tmpDir: parent });
   });
 
-  it('reports every scenario with the store and its raw baselines', () => {
-    for (const [id, subjects] of Object.entries(EXPECTED)) {
-      const scenario = report.scenarios.find((s) => s.id === id);
-      expect(scenario, id).to.not.equal(undefined);
-      expect(scenario!.rows.map((r) => r.subject), id).to.include.members(subjects);
+  it('reports every scenario for every store backend and its raw baselines, skipping none', () => {
+    expect(report.skipped).to.deep.equal([]);
+    expect(report.scenarios.map((s) => s.id)).to.have.members(Object.keys(BASELINES));
+    for (const [id, baselines] of Object.entries(BASELINES)) {
+      const rows = report.scenarios.find((s) => s.id === id)!.rows;
+      expect(rows.filter((r) => !r.baseline).map((r) => r.subject), id).to.deep.equal(STORES);
+      expect(rows.filter((r) => r.baseline).map((r) => r.subject), id).to.deep.equal(baselines);
     }
   });
 
@@ -60,7 +64,7 @@ describe('benchmark (quick smoke run)', function () {
     expect(report.targets.map((t) => t.id)).to.include.members(['new.one.normal', 'new.batch.normal', 'get', 'find.large.rare', 'find.large.and', 'open', 'rebuild']);
     for (const t of report.targets) expect(Number.isFinite(t.value), t.id).to.equal(true);
     const table = formatTable(report);
-    for (const id of Object.keys(EXPECTED)) expect(table).to.contain(`[${id};`);
+    for (const id of Object.keys(BASELINES)) expect(table).to.contain(`[${id};`);
     expect(table).to.match(/^Targets$/m);
     expect(JSON.parse(JSON.stringify(report))).to.deep.equal(report);
   });
