@@ -1,12 +1,24 @@
 import type Database from 'better-sqlite3';
 import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
-import type { AppendOptions, Durability, EventLog, IntegrityProblem, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import type {
+  AppendOptions,
+  Durability,
+  EventLog,
+  IntegrityProblem,
+  IntegrityReport,
+  LogWatcher,
+  ReadAllOptions,
+  UniqueSpec,
+  WatchOptions,
+} from '../../log/event-log';
 import { applyAppendRules } from '../../log/append-rules';
+import { ChangeNotifier } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { openSqlite, wrapSqliteError } from './connection';
 import { EVENT_COLUMNS, LOG_SCHEMA, type EventRow } from './log-schema';
+import { decodeRawRows } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
 
 /** Options of the SQLite event log. */
@@ -36,6 +48,7 @@ export class SqliteEventLog implements EventLog {
   private readonly statements;
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private readonly uniqueKeys: UniqueKeyTable;
+  private readonly notifier: ChangeNotifier;
   private inlineApply: InlineApply | undefined;
   private closed = false;
 
@@ -51,12 +64,20 @@ export class SqliteEventLog implements EventLog {
       insert: db.prepare('INSERT INTO events (id, type, sid, kind, version, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       stream: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND sid = ? ORDER BY version`),
       range: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
-      from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+      from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(),
       head: db.prepare('SELECT position FROM events ORDER BY position DESC LIMIT 1').pluck(),
       findKey: db.prepare('SELECT first_position, last_position FROM idempotency WHERE key = ?'),
       saveKey: db.prepare('INSERT INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
     this.uniqueKeys = new UniqueKeyTable(db, unique);
+    let seenVersion = this.statements.dataVersion.get() as number;
+    this.notifier = new ChangeNotifier(() => {
+      const version = this.statements.dataVersion.get() as number;
+      if (version === seenVersion) return false;
+      seenVersion = version;
+      return true;
+    });
   }
 
   /** Open (creating if needed) the log in `file`. */
@@ -111,6 +132,7 @@ export class SqliteEventLog implements EventLog {
       if (this.db.inTransaction) s.rollback.run();
       throw wrapSqliteError(error, 'append failed');
     }
+    if (outcomes.some((o) => o.ok)) this.notifier.notify();
     return outcomes;
   }
 
@@ -167,13 +189,22 @@ export class SqliteEventLog implements EventLog {
     this.assertOpen();
     if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
     const limit = options.limit ?? -1;
-    if (!options.types) return (this.statements.from.all(from, limit) as EventRow[]).map(rowToEvent);
+    if (!options.types) return decodeRawRows(this.statements.from.all(from, limit) as unknown[][]);
     if (options.types.length === 0) return [];
     const marks = options.types.map(() => '?').join(', ');
     const stmt = this.db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`,
     );
-    return (stmt.all(from, ...options.types, limit) as EventRow[]).map(rowToEvent);
+    return decodeRawRows(stmt.raw().all(from, ...options.types, limit) as unknown[][]);
+  }
+
+  /**
+   * Signals this connection's commits at once and other connections' (other stores in this process,
+   * other processes) by polling `PRAGMA data_version`, which changes when another connection commits.
+   */
+  async watch(onChange: () => void, options: WatchOptions = {}): Promise<LogWatcher> {
+    this.assertOpen();
+    return this.notifier.watch(onChange, options);
   }
 
   async head(): Promise<number> {
@@ -205,6 +236,7 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return;
     await this.committer.idle();
     this.closed = true;
+    this.notifier.close();
     this.db.close();
   }
 
