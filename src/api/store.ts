@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import { Subject, takeUntil, type Observable } from 'rxjs';
 import { ClosedError, InvalidInputError } from '../log/errors';
@@ -151,6 +152,16 @@ export class Store {
    */
   async project(name: string, handler: ProjectionHandler, options: SubscribeOptions = {}): Promise<NamedSubscription> {
     return this.startNamed(name, 'projection', handler, options);
+  }
+
+  /**
+   * Run `fn` with the projection database (better-sqlite3), serialised with projection writes: the
+   * way to read the tables of user projections. Keep `fn` synchronous and read-only.
+   */
+  async withProjectionDb<T>(fn: (db: Database.Database) => T): Promise<T> {
+    this.assertOpen();
+    const projections = this.backend.projections;
+    return projections.runExclusive(() => fn(projections.db));
   }
 
   private async startNamed(

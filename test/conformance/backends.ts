@@ -5,6 +5,8 @@ import { tempDir } from '../helpers/temp';
 export interface BackendCaps {
   /** Data survives close() and a new openStore() on the same URL. */
   persistent: boolean;
+  /** Several log objects (other stores in this process, other processes) may write one store at once. */
+  multiProcess: boolean;
 }
 
 /** How the conformance suite gets a fresh store URL for each test. */
@@ -17,12 +19,12 @@ export interface BackendFixture {
 
 export const memoryFixture: BackendFixture = {
   name: 'memory',
-  caps: { persistent: false },
+  caps: { persistent: false, multiProcess: false },
   freshUrl: () => 'memory:',
 };
 
 export const sqliteFixture: BackendFixture = {
   name: 'sqlite',
-  caps: { persistent: true },
+  caps: { persistent: true, multiProcess: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
 };
