@@ -119,6 +119,17 @@ export function wakeSignal(log: EventLog, pollMs: number): Observable<unknown> {
   return merge(watched, timer(SAFETY_MS, SAFETY_MS));
 }
 
+/** Emits once on the next turn of the event loop, after pending I/O and timers. */
+export function nextTurn(): Observable<void> {
+  return new Observable<void>((subscriber) => {
+    const handle = setImmediate(() => {
+      subscriber.next();
+      subscriber.complete();
+    });
+    return () => clearImmediate(handle);
+  });
+}
+
 /** The pull loop over a real log, delivering each batch through `deliver`. */
 export function logFeed<R>(log: EventLog, settings: FeedSettings, deliver: (batch: FeedBatch) => Observable<R>): Observable<R> {
   return defer(() =>
@@ -127,6 +138,7 @@ export function logFeed<R>(log: EventLog, settings: FeedSettings, deliver: (batc
       read: (next) => readBatch(log, next, settings),
       wake: wakeSignal(log, settings.pollMs),
       deliver,
+      pause: nextTurn,
     }),
   );
 }

@@ -24,13 +24,19 @@ export interface PullLoopParts<R> {
    * returned input completes: this is the backpressure.
    */
   deliver: (batch: FeedBatch) => ObservableInput<R>;
+  /**
+   * Runs between one batch and the next read (its first value lets the loop go on), so a long
+   * catch-up leaves room for timers and I/O; production passes a `setImmediate`. Default: go on at once.
+   */
+  pause?: () => Observable<unknown>;
 }
 
 /**
  * The change feed's engine, free of timers and I/O so marble tests can drive it. One position cursor
  * serves history and live events alike, so the hand-over has no gap and no duplicate. It reads when
  * woken, keeps reading while batches come back full, delivers each batch before reading the next,
- * and remembers a wake that arrives during a read or a delivery so no commit is missed. At most one
+ * and remembers a wake that arrives during a read or a delivery so no commit is missed. Between a
+ * batch and the next read it yields through `pause`, so a catch-up never starves the event loop. At most one
  * batch is ever held, however slow the consumer. Unsubscribing stops all further reads.
  */
 export function pullLoop<R>(parts: PullLoopParts<R>): Observable<R> {
@@ -63,7 +69,13 @@ export function pullLoop<R>(parts: PullLoopParts<R>): Observable<R> {
           complete: () => {
             busy = false;
             if (!(more || woken) || subscriber.closed) return;
-            if (inStep) again = true;
+            if (parts.pause) {
+              busy = true;
+              current = parts.pause().pipe(take(1)).subscribe(() => {
+                busy = false;
+                run();
+              });
+            } else if (inStep) again = true;
             else run();
           },
         });

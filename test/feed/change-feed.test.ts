@@ -4,6 +4,7 @@ import { MemoryEventLog } from '../../src/backends/memory/memory-log';
 import { SqliteEventLog } from '../../src/backends/sqlite/sqlite-log';
 import { changeBatches, changeFeed, processChanges } from '../../src/api/change-feed';
 import type { EventLog, ProposedEvent, StoredEvent } from '../../src';
+import { tap } from 'rxjs';
 import { firstN, spyLog, until } from '../helpers/feed';
 import { tempDir } from '../helpers/temp';
 
@@ -130,6 +131,15 @@ for (const kind of LOGS) {
       expect(overlapped).to.equal(false);
       expect(Math.max(...sizes)).to.be.at.most(40);
       expect(worstUnhandled).to.be.at.most(40);
+    });
+
+    it('leaves room for timers and I/O during a long catch-up', async () => {
+      for (let i = 0; i < 10; i++) await inner.append(notes(`a${i}-`, 300));
+      let delivered = 0;
+      let deliveredWhenTimerFired = -1;
+      setTimeout(() => (deliveredWhenTimerFired = delivered), 0);
+      await firstN(changeFeed(inner, { batchSize: 10 }).pipe(tap(() => delivered++)), 3000);
+      expect(deliveredWhenTimerFired).to.be.within(0, 2999);
     });
 
     it('still works by polling when the backend cannot watch', async () => {

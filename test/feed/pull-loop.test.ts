@@ -149,6 +149,19 @@ describe('pullLoop (marble tests)', () => {
     });
   });
 
+  it('pauses between a batch and the next read when given a pause', () => {
+    scheduler.run(({ hot, cold, expectObservable }) => {
+      const log = new VirtualLog(scheduler, 2);
+      log.append(4);
+      const pause = () => cold('--(x|)');
+      expectObservable(pullLoop({ from: 1, read: log.read, wake: hot('a'), deliver: positions, pause })).toBe('-----(ab)---(cd)', {
+        a: 1, b: 2, c: 3, d: 4,
+      });
+      scheduler.flush();
+      expect(log.reads.map((r) => r.at)).to.deep.equal([0, 7, 14]);
+    });
+  });
+
   it('moves past a scanned range that held no events for the consumer without delivering it', () => {
     scheduler.run(({ hot, cold, expectObservable }) => {
       const calls: number[] = [];
