@@ -49,6 +49,7 @@ export class SqliteEventLog implements EventLog {
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private readonly uniqueKeys: UniqueKeyTable;
   private readonly notifier: ChangeNotifier;
+  private readonly typedReads = new Map<number, Database.Statement>();
   private inlineApply: InlineApply | undefined;
   private closed = false;
 
@@ -73,7 +74,12 @@ export class SqliteEventLog implements EventLog {
     this.uniqueKeys = new UniqueKeyTable(db, unique);
     let seenVersion = this.statements.dataVersion.get() as number;
     this.notifier = new ChangeNotifier(() => {
-      const version = this.statements.dataVersion.get() as number;
+      let version: number;
+      try {
+        version = this.statements.dataVersion.get() as number;
+      } catch (error) {
+        throw wrapSqliteError(error, 'cannot watch the log');
+      }
       if (version === seenVersion) return false;
       seenVersion = version;
       return true;
@@ -191,11 +197,18 @@ export class SqliteEventLog implements EventLog {
     const limit = options.limit ?? -1;
     if (!options.types) return decodeRawRows(this.statements.from.all(from, limit) as unknown[][]);
     if (options.types.length === 0) return [];
-    const marks = options.types.map(() => '?').join(', ');
-    const stmt = this.db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`,
-    );
-    return decodeRawRows(stmt.raw().all(from, ...options.types, limit) as unknown[][]);
+    return decodeRawRows(this.typedRead(options.types.length).all(from, ...options.types, limit) as unknown[][]);
+  }
+
+  /** The prepared raw-mode read of events of `count` types (cached: a typed feed runs it on every poll). */
+  private typedRead(count: number): Database.Statement {
+    let stmt = this.typedReads.get(count);
+    if (!stmt) {
+      const marks = Array.from({ length: count }, () => '?').join(', ');
+      stmt = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`).raw();
+      if (this.typedReads.size < 16) this.typedReads.set(count, stmt);
+    }
+    return stmt;
   }
 
   /**
