@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import { parseFilter } from './filter';
 import { mergePatch } from './merge-patch';
 import { resolveAt, type PointInTime } from './point-in-time';
+import { checkSeed, isAlreadySeeded, seedStore } from './seed';
 import type { Store } from './store';
 import { assertSid, checkExpectedVersion, checkLimit, checkObject, isPlainObject } from './validate';
 
@@ -66,6 +67,28 @@ export class Collection {
     }
     const stored = await this.write({ sid, kind: 'created', data: { sid, ...object }, expectedVersion: 'no_stream' }, options);
     return stored[stored.length - 1].data;
+  }
+
+  /**
+   * Create-if-absent for seeds: creates the object under its sid unless that sid already has a history.
+   * Returns how many were created and how many were left alone. Safe to race from many processes.
+   */
+  async _seed(objects: ObjectData[]): Promise<{ created: number; existing: number }> {
+    if (!Array.isArray(objects)) throw new InvalidInputError('_seed takes an array of objects, each with its sid');
+    return seedStore(this.store, checkSeed({ [this.type]: objects }));
+  }
+
+  /** @internal One seed object: resolves true when created, false when its sid already had a history. */
+  async _seedOne(object: ObjectData): Promise<boolean> {
+    checkObject(object);
+    assertSid(object.sid);
+    try {
+      await this.write({ sid: object.sid, kind: 'created', data: object, expectedVersion: 0 }, {});
+      return true;
+    } catch (error) {
+      if (isAlreadySeeded(error)) return false;
+      throw error;
+    }
   }
 
   /** The object, or with `withMeta` its record; NOT_FOUND when absent (at `at`, when given). */
@@ -162,7 +185,7 @@ export class Collection {
     const ranked = options.text !== undefined;
     if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
     const cursor = decodeCursor(options.cursor, ranked);
-    if (ranked) this.projections.ensureFullText();
+    if (ranked) await this.projections.ensureFullText();
     const result: Page<string | ObjectRecord> = this.projections.queries.find(
       this.type,
       {

@@ -52,6 +52,7 @@ export async function openBackend(url: string, options: BackendOptions): Promise
         throw error;
       }
       log.setInlineApply((events) => projections.applyInline(events));
+      log.finishOpening();
       await projections.catchUp(log);
       return {
         log,

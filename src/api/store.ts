@@ -7,6 +7,7 @@ import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../log
 import type { StoreSchema } from '../projections/config';
 import type { ProgressFn } from '../projections/engine';
 import { SubscriberCheckpoints, type SubscriberCheckpoint } from '../projections/subscriber-checkpoints';
+import { writeTransaction } from '../projections/transactions';
 import { changeBatches, changeFeed, processChanges, type ChangesOptions, type ProcessedBatch } from './change-feed';
 import {
   NamedSubscriber,
@@ -183,7 +184,8 @@ export class Store {
   private async subscribers(): Promise<SubscriberHost> {
     if (!this.subscriberHost) {
       const projections = this.backend.projections;
-      const checkpoints = await projections.runExclusive(() => new SubscriberCheckpoints(projections.db));
+      const db = projections.db;
+      const checkpoints = await projections.runExclusive(() => writeTransaction(db, () => new SubscriberCheckpoints(db)));
       this.subscriberHost ??= {
         log: this.backend.log,
         db: projections.db,

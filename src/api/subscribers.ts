@@ -4,6 +4,7 @@ import { InvalidInputError } from '../log/errors';
 import type { StoredEvent } from '../log/event';
 import type { EventLog } from '../log/event-log';
 import type { SubscriberCheckpoints, SubscriberKind } from '../projections/subscriber-checkpoints';
+import { writeTransaction } from '../projections/transactions';
 import { feedSettings, logFeed, type ChangesOptions, type FeedSettings } from './change-feed';
 import type { FeedBatch } from './pull-loop';
 
@@ -164,7 +165,8 @@ export class NamedSubscriber implements NamedSubscription {
     if (batch.events.length > 0) await (this.handler as SubscriberHandler)(batch.events);
     const through = batch.next - 1;
     if (through > this.checkpoint) {
-      await this.host.exclusive(() => this.host.checkpoints.save(this.name, 'subscriber', through));
+      const { db, checkpoints } = this.host;
+      await this.host.exclusive(() => writeTransaction(db, () => checkpoints.save(this.name, 'subscriber', through)));
       this.checkpoint = through;
     }
   }
@@ -173,7 +175,7 @@ export class NamedSubscriber implements NamedSubscription {
     const { db, checkpoints } = this.host;
     const through = batch.next - 1;
     const context: ProjectionContext = { db, name: this.name };
-    const apply = db.transaction(() => {
+    const apply = () => {
       const saved = checkpoints.get(this.name)?.position ?? -1;
       const fresh = saved < 0 ? batch.events : batch.events.filter((e) => e.position > saved);
       if (fresh.length > 0) {
@@ -184,8 +186,8 @@ export class NamedSubscriber implements NamedSubscription {
       }
       if (through > saved) checkpoints.save(this.name, 'projection', through);
       return Math.max(saved, through);
-    });
-    this.checkpoint = await this.host.exclusive(() => apply.immediate());
+    };
+    this.checkpoint = await this.host.exclusive(() => writeTransaction(db, apply));
   }
 
   private fail(error: unknown): void {

@@ -23,10 +23,11 @@ export function applyAppendRules(event: ProposedEvent, state: StreamState): Stre
 export function checkExpectedVersion(type: string, sid: string, expected: ExpectedVersion, state: StreamState): void {
   const actual = state.exists ? state.version : state.version === 0 ? 'no_stream' : 'deleted';
   if (expected === 'any') return;
+  if (expected === 0 && state.version === 0) return;
   if (expected === 'no_stream' && !state.exists) return;
   if (expected === 'exists' && state.exists) return;
   if (typeof expected === 'number' && state.exists && state.version === expected) return;
-  if (expected === 'exists' || (typeof expected === 'number' && !state.exists)) {
+  if (expected === 'exists' || (typeof expected === 'number' && expected > 0 && !state.exists)) {
     throw new NotFoundError(`${type}/${sid} does not exist`, { type, sid, expected });
   }
   throw new VersionConflictError(type, sid, expected, actual);

@@ -16,8 +16,9 @@ export interface EventMetadata {
 
 /**
  * Expected version of an object before an event is appended:
- * a number (exact current version), `'any'`, `'no_stream'` (the object does not currently exist:
- * never created, or deleted) or `'exists'` (the object currently exists).
+ * a number (exact current version of an existing object; 0 means the object never existed),
+ * `'any'`, `'no_stream'` (the object does not currently exist: never created, or deleted) or
+ * `'exists'` (the object currently exists).
  */
 export type ExpectedVersion = number | 'any' | 'no_stream' | 'exists';
 

@@ -6,6 +6,7 @@ import { CurrentStateProjection, foldEvents, type FoldedObject } from './current
 import { FullTextProjection } from './fulltext';
 import { ProjectionQueries } from './queries';
 import { CURRENT_STATE, FULL_TEXT, PROJECTION_SCHEMA } from './tables';
+import { beginImmediate, writeTransaction } from './transactions';
 
 /** Progress of a long projection job: events folded so far out of the total. */
 export type ProgressFn = (done: number, total: number) => void;
@@ -45,13 +46,13 @@ export class ProjectionEngine {
     return this.exclusive(async () => {
       let from = this.currentState.position() + 1;
       if (appended && appended.length > 0 && appended[0].position === from) {
-        this.inTransaction(() => this.currentState.apply(appended));
+        await writeTransaction(this.db, () => this.currentState.apply(appended));
         from = appended[appended.length - 1].position + 1;
       }
       for (;;) {
         const events = await log.readAll(from, { limit: READ_BATCH });
         if (events.length === 0) break;
-        this.inTransaction(() => this.currentState.apply(events));
+        await writeTransaction(this.db, () => this.currentState.apply(events));
         from = events[events.length - 1].position + 1;
         if (events.length < READ_BATCH) break;
       }
@@ -60,8 +61,8 @@ export class ProjectionEngine {
   }
 
   /** Make the full-text index reflect every committed object (before a text query). */
-  ensureFullText(): void {
-    if (this.fulltext.position() < this.currentState.position()) this.fulltext.catchUp();
+  async ensureFullText(): Promise<void> {
+    if (this.fulltext.position() < this.currentState.position()) await this.fulltext.catchUp();
   }
 
   /**
@@ -71,7 +72,7 @@ export class ProjectionEngine {
   rebuild(log: EventLog, onProgress?: ProgressFn): Promise<{ events: number; objects: number; position: number }> {
     return this.exclusive(async () => {
       const db = this.db;
-      db.prepare('BEGIN IMMEDIATE').run();
+      await beginImmediate(db);
       try {
         const total = await log.head();
         const folded = new Map<string, FoldedObject>();
@@ -132,11 +133,9 @@ export class ProjectionEngine {
     if (this.fullTextTimer) return;
     this.fullTextTimer = setTimeout(() => {
       this.fullTextTimer = undefined;
-      try {
-        if (this.db.open && !this.db.inTransaction) this.ensureFullText();
-      } catch {
-        // A busy database only postpones indexing: the next text query catches up.
-      }
+      if (!this.db.open) return;
+      // A failure only postpones indexing: the next text query catches up.
+      this.ensureFullText().catch(() => undefined);
     }, 25);
     this.fullTextTimer.unref();
   }
@@ -160,10 +159,6 @@ export class ProjectionEngine {
         save.run(FULL_TEXT, textConfig);
       }
     }).immediate();
-  }
-
-  private inTransaction(fn: () => void): void {
-    this.db.transaction(fn).immediate();
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {

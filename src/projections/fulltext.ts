@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { fullTextBody, type StoreSchema } from './config';
 import { FULL_TEXT, ftsTable, type ObjectRow } from './tables';
+import { writeTransaction } from './transactions';
 
 /**
  * The full-text projection: one contentless FTS5 table per type (BM25 statistics per type), rowid =
@@ -46,16 +47,16 @@ export class FullTextProjection {
    * Index every object changed since the checkpoint, in transactions of `batchSize`.
    * Returns the number of objects indexed. Safe to run from several processes at once.
    */
-  catchUp(batchSize = 5000): number {
+  async catchUp(batchSize = 5000): Promise<number> {
     let total = 0;
     for (;;) {
-      const done = this.db.transaction(() => {
+      const done = await writeTransaction(this.db, () => {
         const from = this.position();
         const rows = this.changedSince.all(from, batchSize) as Pick<ObjectRow, 'id' | 'type' | 'data' | 'position'>[];
         for (const row of rows) this.index(row.type, row.id, JSON.parse(row.data));
         if (rows.length > 0) this.saveCheckpoint.run(FULL_TEXT, rows[rows.length - 1].position);
         return rows.length;
-      }).immediate();
+      });
       total += done;
       if (done < batchSize) return total;
     }

@@ -71,3 +71,43 @@ export function startFixture(name: string, args: string[]): RunningFixture {
     });
   return { child, lines, stderr: () => stderr, line, exited };
 }
+
+/** A long-lived fixture process answering one stdout line per stdin line. */
+export interface FixtureWorker {
+  ask(request: unknown): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Start a fixture that serves requests line by line (one answer line per request, in order). */
+export function startWorker(name: string, args: string[] = []): FixtureWorker {
+  const script = path.resolve(__dirname, '../fixtures', name);
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', script, ...args], {
+    cwd: path.resolve(__dirname, '../..'),
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const waiting: ((line: string) => void)[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      waiting.shift()?.(line);
+    }
+  });
+  return {
+    ask(request) {
+      return new Promise((resolve) => {
+        waiting.push(resolve);
+        child.stdin!.write(`${JSON.stringify(request)}\n`);
+      });
+    },
+    stop() {
+      return new Promise((resolve) => {
+        child.once('close', () => resolve());
+        child.stdin!.end();
+      });
+    },
+  };
+}

@@ -4,8 +4,18 @@ import * as path from 'node:path';
 import { CorruptError, LockedError, OsisError } from '../../log/errors';
 import type { Durability } from '../../log/event-log';
 
-/** Open a better-sqlite3 database with the store's pragmas: WAL, busy timeout, chosen durability. */
-export function openSqlite(file: string, durability: Durability, busyTimeoutMs = 10_000): Database.Database {
+/**
+ * SQLite's own busy handler sleeps in C, blocking the event loop with back-offs of up to 100 ms, so
+ * after opening only a short one is kept and writers retry asynchronously (see `retryWhileBusy`).
+ */
+export const SHORT_BUSY_TIMEOUT_MS = 5;
+
+/**
+ * Open a better-sqlite3 database with the store's pragmas: WAL and the chosen durability. The busy
+ * timeout is long (`busyTimeoutMs`) so that set-up statements wait for other openers; call
+ * `useShortBusyTimeout` once set-up is done.
+ */
+export function openSqlite(file: string, durability: Durability, busyTimeoutMs = 30_000): Database.Database {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   try {
     const db = new Database(file);
@@ -16,6 +26,11 @@ export function openSqlite(file: string, durability: Durability, busyTimeoutMs =
   } catch (error) {
     throw wrapSqliteError(error, `cannot open ${file}`);
   }
+}
+
+/** Switch to the short busy timeout for steady-state work. */
+export function useShortBusyTimeout(db: Database.Database): void {
+  db.pragma(`busy_timeout = ${SHORT_BUSY_TIMEOUT_MS}`);
 }
 
 /** Translate a driver error into the store's typed errors, once, keeping `cause`. */

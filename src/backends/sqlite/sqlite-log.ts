@@ -16,7 +16,8 @@ import { applyAppendRules } from '../../log/append-rules';
 import { ChangeNotifier } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
-import { openSqlite, wrapSqliteError } from './connection';
+import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
+import { openSqlite, useShortBusyTimeout, wrapSqliteError } from './connection';
 import { EVENT_COLUMNS, LOG_SCHEMA, type EventRow } from './log-schema';
 import { decodeRawRows } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
@@ -53,7 +54,7 @@ export class SqliteEventLog implements EventLog {
   private inlineApply: InlineApply | undefined;
   private closed = false;
 
-  private constructor(readonly db: Database.Database, unique: UniqueSpec) {
+  private constructor(readonly db: Database.Database, unique: UniqueSpec, private readonly busyTimeoutMs: number) {
     this.statements = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       commit: db.prepare('COMMIT'),
@@ -88,10 +89,11 @@ export class SqliteEventLog implements EventLog {
 
   /** Open (creating if needed) the log in `file`. */
   static open(file: string, options: SqliteLogOptions = {}): SqliteEventLog {
-    const db = openSqlite(file, options.durability ?? 'full', options.busyTimeoutMs);
+    const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
+    const db = openSqlite(file, options.durability ?? 'full', busyTimeoutMs);
     try {
       db.exec(LOG_SCHEMA);
-      const log = new SqliteEventLog(db, options.unique ?? {});
+      const log = new SqliteEventLog(db, options.unique ?? {}, busyTimeoutMs);
       log.uniqueKeys.syncWithSpec();
       return log;
     } catch (error) {
@@ -111,13 +113,42 @@ export class SqliteEventLog implements EventLog {
     return this.committer.submit({ events, options });
   }
 
-  private commitBatch(batch: AppendRequest[]): Outcome<StoredEvent[]>[] {
-    const s = this.statements;
+  /** Call once the database's set-up is done: writers then wait for the lock without blocking. */
+  finishOpening(): void {
+    useShortBusyTimeout(this.db);
+  }
+
+  /** Run `fn` in a `BEGIN IMMEDIATE` transaction, waiting asynchronously for the write lock. */
+  async writeTransaction<T>(fn: () => T): Promise<T> {
+    await this.begin();
     try {
-      s.begin.run();
+      const result = fn();
+      this.statements.commit.run();
+      return result;
     } catch (error) {
-      throw wrapSqliteError(error, 'cannot start an append');
+      if (this.db.inTransaction) this.statements.rollback.run();
+      throw error;
     }
+  }
+
+  private async begin(): Promise<void> {
+    try {
+      await retryWhileBusy(
+        () => {
+          if (this.db.inTransaction) throw new ConnectionBusy('connection is inside another transaction');
+          this.statements.begin.run();
+        },
+        isLockBusy,
+        this.busyTimeoutMs,
+      );
+    } catch (error) {
+      throw wrapSqliteError(error, 'cannot start a write transaction');
+    }
+  }
+
+  private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
+    const s = this.statements;
+    await this.begin();
     const outcomes: Outcome<StoredEvent[]>[] = [];
     const single = batch.length === 1;
     try {

@@ -1,0 +1,68 @@
+import * as fs from 'node:fs';
+import { InvalidInputError, VersionConflictError } from '../log/errors';
+import { parseToml } from '../log/toml-codec';
+import { parseJsonInput } from './json-input';
+import type { Store } from './store';
+import { assertSid, assertTypeName, checkJsonValue, isPlainObject } from './validate';
+
+/** Objects to seed, by type; every object carries its sid. */
+export type SeedObjects = Record<string, Record<string, unknown>[]>;
+
+/** What a seed did: objects created, and objects left alone because their sid already had a history. */
+export interface SeedResult {
+  created: number;
+  existing: number;
+}
+
+/** Read a seed file: TOML with `[[type]]` tables, or JSON `{ "type": [ {…}, … ] }` (by extension or content). */
+export function readSeedFile(file: string): SeedObjects {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidInputError(`cannot read seed file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
+  }
+  const json = file.endsWith('.json') || /^\s*\{/.test(text);
+  const raw = json ? parseJsonInput(text, `seed file ${file}`, 64 * 1024 * 1024) : parseToml(text, `seed file ${file}`);
+  return checkSeed(raw, `seed file ${file}`);
+}
+
+/** Validate seed objects: known-good type names, arrays of objects with valid sids. */
+export function checkSeed(raw: unknown, where = 'seed'): SeedObjects {
+  if (!isPlainObject(raw)) throw new InvalidInputError(`${where}: expected a table of types`);
+  checkJsonValue(raw, '', 0);
+  const out: SeedObjects = {};
+  for (const [type, objects] of Object.entries(raw)) {
+    assertTypeName(type);
+    if (!Array.isArray(objects)) throw new InvalidInputError(`${where}: ${type} must be an array of objects ([[${type}]] in TOML)`);
+    objects.forEach((object, i) => {
+      if (!isPlainObject(object)) throw new InvalidInputError(`${where}: ${type}[${i}] is not an object`);
+      if (object.sid === undefined) throw new InvalidInputError(`${where}: ${type}[${i}] has no sid; seeds are keyed by sid`);
+      assertSid(object.sid);
+    });
+    out[type] = objects as Record<string, unknown>[];
+  }
+  return out;
+}
+
+/**
+ * Create each object unless its sid already has a history (created before, even if deleted since), and
+ * leave existing ones alone. Safe to run from many replicas at once: each create is conditional on the
+ * object's stream being empty, so exactly one `created` event per sid is ever written.
+ */
+export async function seedStore(store: Store, objects: SeedObjects): Promise<SeedResult> {
+  const result: SeedResult = { created: 0, existing: 0 };
+  for (const [type, list] of Object.entries(objects)) {
+    const outcomes = await Promise.allSettled(list.map((object) => store.collection(type)._seedOne(object)));
+    for (const outcome of outcomes) {
+      if (outcome.status === 'fulfilled') result[outcome.value ? 'created' : 'existing']++;
+      else throw outcome.reason;
+    }
+  }
+  return result;
+}
+
+/** True when `error` means "this sid already has a history" for a seed. */
+export function isAlreadySeeded(error: unknown): boolean {
+  return error instanceof VersionConflictError;
+}
