@@ -36,8 +36,8 @@ export interface PullLoopParts<R> {
  * serves history and live events alike, so the hand-over has no gap and no duplicate. It reads when
  * woken, keeps reading while batches come back full, delivers each batch before reading the next,
  * and remembers a wake that arrives during a read or a delivery so no commit is missed. Between a
- * batch and the next read it yields through `pause`, so a catch-up never starves the event loop. At most one
- * batch is ever held, however slow the consumer. Unsubscribing stops all further reads.
+ * batch and the next read it yields through `pause`, so a catch-up never starves the event loop.
+ * At most one batch is ever held, however slow the consumer. Unsubscribing stops all further reads.
  */
 export function pullLoop<R>(parts: PullLoopParts<R>): Observable<R> {
   return new Observable<R>((subscriber) => {
@@ -53,7 +53,7 @@ export function pullLoop<R>(parts: PullLoopParts<R>): Observable<R> {
       woken = false;
       let more = false;
       inStep = true;
-      current = defer(() => parts.read(next))
+      const reading = defer(() => parts.read(next))
         .pipe(
           take(1),
           concatMap((batch) => {
@@ -71,14 +71,16 @@ export function pullLoop<R>(parts: PullLoopParts<R>): Observable<R> {
             if (!(more || woken) || subscriber.closed) return;
             if (parts.pause) {
               busy = true;
-              current = parts.pause().pipe(take(1)).subscribe(() => {
+              const pausing = parts.pause().pipe(take(1)).subscribe(() => {
                 busy = false;
                 run();
               });
+              if (!pausing.closed) current = pausing;
             } else if (inStep) again = true;
             else run();
           },
         });
+      if (!reading.closed) current = reading;
       inStep = false;
     };
 
