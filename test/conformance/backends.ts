@@ -7,6 +7,8 @@ export interface BackendCaps {
   persistent: boolean;
   /** Several log objects (other stores in this process, other processes) may write one store at once. */
   multiProcess: boolean;
+  /** The log implements the optional `EventLog.watch` capability (change signals instead of polling). */
+  watch: boolean;
 }
 
 /** How the conformance suite gets a fresh store URL for each test. */
@@ -19,12 +21,12 @@ export interface BackendFixture {
 
 export const memoryFixture: BackendFixture = {
   name: 'memory',
-  caps: { persistent: false, multiProcess: false },
+  caps: { persistent: false, multiProcess: false, watch: true },
   freshUrl: () => 'memory:',
 };
 
 export const sqliteFixture: BackendFixture = {
   name: 'sqlite',
-  caps: { persistent: true, multiProcess: true },
+  caps: { persistent: true, multiProcess: true, watch: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
 };
