@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { openStore } from '../api/store';
+import { InvalidInputError } from '../log/errors';
 import type { Durability } from '../log/event-log';
 import type { ProposedEvent } from '../log/event';
 
@@ -57,6 +58,7 @@ const now = () => performance.timeOrigin + performance.now();
 
 /** Run both measurements on one fresh store and report them. */
 export async function benchFeed(options: FeedBenchOptions = {}): Promise<FeedBenchResult> {
+  if (options.url?.startsWith('memory:')) throw new InvalidInputError('the feed benchmark needs a store that two processes share (sqlite:, file:, postgres:)');
   const dir = options.url ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'osis-feed-bench-'));
   const url = options.url ?? `sqlite:${path.join(dir!, 'bench.db')}`;
   const durability = options.durability ?? 'full';
