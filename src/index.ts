@@ -16,6 +16,8 @@ export type {
 export type { SubscriberKind } from './projections/subscriber-checkpoints';
 export type { PointInTime } from './api/point-in-time';
 export { DEFAULT_STORE_URL } from './api/store-url';
+export { startServer } from './api/service';
+export type { ServerOptions, RunningServer } from './api/service';
 export type { SchemaInput } from './api/schema';
 export type { ObjectRecord } from './projections/queries';
 export type { StoreSchema, TypeConfig } from './projections/config';

@@ -6,7 +6,8 @@ import type { FilterClause, ObjectRecord, Page } from '../projections/queries';
 import { decodeCursor, encodeCursor } from './cursor';
 import { parseFilter } from './filter';
 import { mergePatch } from './merge-patch';
-import { resolveAt, type PointInTime } from './point-in-time';
+import { buildSnapshot } from '../projections/snapshot';
+import { parsePointInTime, resolveAt, type PointInTime } from './point-in-time';
 import { checkSeed, isAlreadySeeded, seedStore } from './seed';
 import type { Store } from './store';
 import { assertSid, checkExpectedVersion, checkLimit, checkObject, isPlainObject } from './validate';
@@ -32,6 +33,8 @@ export interface GetOptions {
 export interface ListOptions {
   limit?: number;
   cursor?: string;
+  /** Answer as of a log position or a moment (folds the log: slower, but exact). */
+  at?: PointInTime;
 }
 
 export interface FindOptions extends ListOptions {
@@ -175,9 +178,9 @@ export class Collection {
 
   private async page(options: FindOptions, full: boolean): Promise<ResultPage<unknown>> {
     if (!isPlainObject(options)) throw new InvalidInputError('options must be an object');
-    const known = new Set(['limit', 'cursor', 'filter', 'text']);
+    const known = new Set(['limit', 'cursor', 'filter', 'text', 'at']);
     for (const key of Object.keys(options)) {
-      if (!known.has(key)) throw new InvalidInputError(`unknown option ${JSON.stringify(key)} (expected limit, cursor, filter, text)`);
+      if (!known.has(key)) throw new InvalidInputError(`unknown option ${JSON.stringify(key)} (expected limit, cursor, filter, text, at)`);
     }
     this.store.assertOpen();
     const limit = checkLimit(options.limit);
@@ -185,18 +188,19 @@ export class Collection {
     const ranked = options.text !== undefined;
     if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
     const cursor = decodeCursor(options.cursor, ranked);
-    if (ranked) await this.projections.ensureFullText();
-    const result: Page<string | ObjectRecord> = this.projections.queries.find(
-      this.type,
-      {
-        filter,
-        text: options.text as string | undefined,
-        limit,
-        afterSid: cursor && 'afterSid' in cursor ? cursor.afterSid : undefined,
-        offset: cursor && 'offset' in cursor ? cursor.offset : undefined,
-      },
-      full,
-    );
+    const point = options.at !== undefined ? parsePointInTime(options.at as PointInTime) : undefined;
+    const snapshot = point ? await buildSnapshot(this.store.eventLog, this.projections.schema, point) : undefined;
+    if (ranked && !snapshot) await this.projections.ensureFullText();
+    const queries = snapshot?.queries ?? this.projections.queries;
+    let result: Page<string | ObjectRecord>;
+    try {
+      const text = options.text as string | undefined;
+      const afterSid = cursor && 'afterSid' in cursor ? cursor.afterSid : undefined;
+      const offset = cursor && 'offset' in cursor ? cursor.offset : undefined;
+      result = queries.find(this.type, { filter, text, limit, afterSid, offset }, full);
+    } finally {
+      snapshot?.close();
+    }
     const items = full ? (result.items as ObjectRecord[]).map((r) => r.object) : result.items;
     const next =
       result.nextAfterSid !== undefined

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../log/errors';
 import type { StoredEvent } from '../log/event';
-import { foldEvents, type FoldedObject } from '../projections/current-state';
+import { foldEvents, type FoldedObject } from '../projections/fold';
 import type { ObjectRecord } from '../projections/queries';
 
 /** A log position (>= 0), a Date, or an ISO 8601 time. */

@@ -5,7 +5,7 @@ import { ClosedError, InvalidInputError } from '../log/errors';
 import type { ProposedEvent, StoredEvent } from '../log/event';
 import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../log/event-log';
 import type { StoreSchema } from '../projections/config';
-import type { ProgressFn } from '../projections/engine';
+import type { ProgressFn, RebuildResult } from '../projections/engine';
 import { SubscriberCheckpoints, type SubscriberCheckpoint } from '../projections/subscriber-checkpoints';
 import { writeTransaction } from '../projections/transactions';
 import { changeBatches, changeFeed, processChanges, type ChangesOptions, type ProcessedBatch } from './change-feed';
@@ -22,6 +22,8 @@ import { Collection } from './collection';
 import { openBackend, type OpenedBackend } from './open-backend';
 import { loadSchema, type SchemaInput } from './schema';
 import { DEFAULT_STORE_URL } from './store-url';
+import { buildSnapshot } from '../projections/snapshot';
+import { parsePointInTime, type PointInTime } from './point-in-time';
 import { verifyStore, type VerifyReport } from './verify';
 import { assertTypeName } from './validate';
 import { WriteGate } from './write-gate';
@@ -198,7 +200,7 @@ export class Store {
   }
 
   /** Drop the projections and derive them again from the log. */
-  async rebuild(onProgress?: ProgressFn): Promise<{ events: number; objects: number; position: number }> {
+  async rebuild(onProgress?: ProgressFn): Promise<RebuildResult> {
     this.assertOpen();
     return this.gate.alone(() => this.backend.projections.rebuild(this.backend.log, onProgress));
   }
@@ -208,6 +210,19 @@ export class Store {
     this.assertOpen();
     await this.catchUp();
     return this.gate.alone(() => verifyStore(this.backend.log, this.backend.projections, onProgress));
+  }
+
+  /**
+   * Build the projections as they were at a log position or a moment into a separate SQLite file
+   * (for audits); the live projections are untouched.
+   */
+  async snapshot(at: PointInTime, file: string, onProgress?: ProgressFn): Promise<{ file: string; position: number; events: number; objects: number }> {
+    this.assertOpen();
+    const point = parsePointInTime(at);
+    if (fs.existsSync(file)) throw new InvalidInputError(`${file} already exists; choose a new file for the snapshot`);
+    const snapshot = await buildSnapshot(this.backend.log, this.schema, point, file, onProgress);
+    snapshot.close();
+    return { file, position: snapshot.position, events: snapshot.events, objects: snapshot.objects };
   }
 
   /** Counts per type, head position and checkpoints. */

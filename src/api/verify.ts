@@ -1,6 +1,6 @@
 import type { IntegrityProblem } from '../log/event-log';
 import type { EventLog } from '../log/event-log';
-import { foldEvents, type FoldedObject } from '../projections/current-state';
+import { foldEvents, type FoldedObject } from '../projections/fold';
 import type { ProjectionEngine } from '../projections/engine';
 import type { ProgressFn } from '../projections/engine';
 

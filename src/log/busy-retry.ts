@@ -11,7 +11,7 @@ export async function retryWhileBusy<T>(attempt: () => T, isBusy: (error: unknow
     } catch (error) {
       if (!isBusy(error) || Date.now() >= deadline) throw error;
     }
-    const ceiling = Math.min(2 + tries, 20);
+    const ceiling = Math.min(1 + tries / 4, 4);
     await new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
   }
 }

@@ -1,19 +1,9 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../log/event';
 import { indexedFields, type StoreSchema } from './config';
+import { parityHash, type FoldedObject } from './fold';
 import type { FullTextProjection } from './fulltext';
-import { CURRENT_STATE, indexValue } from './tables';
-
-/** An object's state after folding its events. */
-export interface FoldedObject {
-  type: string;
-  sid: string;
-  data: Record<string, unknown> | null;
-  version: number;
-  position: number;
-  createdAt: number;
-  updatedAt: number;
-}
+import { CURRENT_STATE, LIVE, indexValue, type TableNames } from './tables';
 
 /**
  * The current-state projection: one `objects` row per live object plus its `object_index` rows.
@@ -22,16 +12,22 @@ export interface FoldedObject {
 export class CurrentStateProjection {
   private readonly s;
 
-  constructor(private readonly db: Database.Database, private readonly schema: StoreSchema, private readonly fulltext: FullTextProjection) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly schema: StoreSchema,
+    private readonly fulltext: FullTextProjection,
+    private readonly names: TableNames = LIVE,
+  ) {
+    const { objects, index } = names;
     this.s = {
       upsert: db.prepare(
-        `INSERT INTO objects (type, sid, data, version, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO ${objects} (type, sid, data, version, position, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version,
            position = excluded.position, updated_at = excluded.updated_at`,
       ),
-      remove: db.prepare('DELETE FROM objects WHERE type = ? AND sid = ? RETURNING id').pluck(),
-      dropIndex: db.prepare('DELETE FROM object_index WHERE type = ? AND sid = ?'),
-      addIndex: db.prepare('INSERT OR IGNORE INTO object_index (type, field, value, sid) VALUES (?, ?, ?, ?)'),
+      remove: db.prepare(`DELETE FROM ${objects} WHERE type = ? AND sid = ? RETURNING id`).pluck(),
+      dropIndex: db.prepare(`DELETE FROM ${index} WHERE type = ? AND sid = ?`),
+      addIndex: db.prepare(`INSERT OR IGNORE INTO ${index} (type, field, value, sid) VALUES (?, ?, ?, ?)`),
       checkpoint: db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').pluck(),
       saveCheckpoint: db.prepare(
         'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
@@ -68,6 +64,12 @@ export class CurrentStateProjection {
     return Number(info.lastInsertRowid);
   }
 
+  /** The parity hash of every object in these tables (see `parityHash`). */
+  parity(): string {
+    const rows = this.db.prepare(`SELECT type, sid, version, data FROM ${this.names.objects}`).all() as { type: string; sid: string; version: number; data: string }[];
+    return parityHash(rows.map((r) => ({ type: r.type, sid: r.sid, version: r.version, data: JSON.parse(r.data) })));
+  }
+
   /** Set the checkpoint (inside the caller's transaction). */
   setPosition(position: number): void {
     this.s.saveCheckpoint.run(CURRENT_STATE, position);
@@ -75,8 +77,8 @@ export class CurrentStateProjection {
 
   /** Re-derive every `object_index` row from `objects` (after the declared index fields changed). */
   reindex(): void {
-    this.db.prepare('DELETE FROM object_index').run();
-    const page = this.db.prepare('SELECT id, type, sid, data FROM objects WHERE id > ? ORDER BY id LIMIT 5000');
+    this.db.prepare(`DELETE FROM ${this.names.index}`).run();
+    const page = this.db.prepare(`SELECT id, type, sid, data FROM ${this.names.objects} WHERE id > ? ORDER BY id LIMIT 5000`);
     for (let after = 0; ; ) {
       const rows = page.all(after) as { id: number; type: string; sid: string; data: string }[];
       for (const row of rows) {
@@ -100,31 +102,6 @@ export class CurrentStateProjection {
     for (const field of fields) {
       const value = Object.prototype.hasOwnProperty.call(data, field) ? indexValue(data[field]) : undefined;
       if (value !== undefined) this.s.addIndex.run(type, field, value, sid);
-    }
-  }
-}
-
-/** Fold events into per-object state in memory (rebuilds and point-in-time reads). */
-export function foldEvents(into: Map<string, FoldedObject>, events: readonly StoredEvent[]): void {
-  for (const event of events) {
-    const key = `${event.type}\0${event.sid}`;
-    const ms = Date.parse(event.ts);
-    const current = into.get(key);
-    if (event.kind === 'deleted') {
-      if (current) {
-        current.data = null;
-        current.version = event.version;
-        current.position = event.position;
-      }
-      continue;
-    }
-    if (!current || current.data === null || event.kind === 'created') {
-      into.set(key, { type: event.type, sid: event.sid, data: event.data, version: event.version, position: event.position, createdAt: ms, updatedAt: ms });
-    } else {
-      current.data = event.data;
-      current.version = event.version;
-      current.position = event.position;
-      current.updatedAt = ms;
     }
   }
 }

@@ -2,14 +2,16 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../log/event';
 import type { EventLog } from '../log/event-log';
 import { fingerprint, indexedFields, type StoreSchema } from './config';
-import { CurrentStateProjection, foldEvents, type FoldedObject } from './current-state';
+import { CurrentStateProjection } from './current-state';
+import type { ProgressFn } from './fold';
 import { FullTextProjection } from './fulltext';
 import { ProjectionQueries } from './queries';
-import { CURRENT_STATE, FULL_TEXT, PROJECTION_SCHEMA } from './tables';
-import { beginImmediate, writeTransaction } from './transactions';
+import { blueGreenRebuild, type RebuildResult } from './rebuild';
+import { CURRENT_STATE, FULL_TEXT, LIVE, ensureProjectionTables } from './tables';
+import { writeTransaction } from './transactions';
 
-/** Progress of a long projection job: events folded so far out of the total. */
-export type ProgressFn = (done: number, total: number) => void;
+export type { ProgressFn } from './fold';
+export type { RebuildResult } from './rebuild';
 
 const READ_BATCH = 20_000;
 
@@ -18,17 +20,15 @@ const READ_BATCH = 20_000;
  * them in step with the log: inline application, catch-up from checkpoints, full-text batches, rebuild.
  */
 export class ProjectionEngine {
-  readonly currentState: CurrentStateProjection;
-  readonly fulltext: FullTextProjection;
-  readonly queries: ProjectionQueries;
+  currentState!: CurrentStateProjection;
+  fulltext!: FullTextProjection;
+  queries!: ProjectionQueries;
   private serial: Promise<unknown> = Promise.resolve();
   private fullTextTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly db: Database.Database, readonly schema: StoreSchema) {
-    db.exec(PROJECTION_SCHEMA);
-    this.fulltext = new FullTextProjection(db, schema);
-    this.currentState = new CurrentStateProjection(db, schema, this.fulltext);
-    this.queries = new ProjectionQueries(db, schema);
+    ensureProjectionTables(db, LIVE);
+    this.attach();
     this.syncConfig();
   }
 
@@ -66,47 +66,16 @@ export class ProjectionEngine {
   }
 
   /**
-   * Drop the projections and derive them again from the whole log: each object's events are folded in
-   * memory and the object is written once. Runs in one transaction, so readers see old or new, never half.
+   * Blue-green rebuild: derive new projection tables beside the live ones from the whole log, check
+   * their parity hash against an independent fold, catch them up, and swap them in in one transaction.
+   * Reads are served from the live tables until the swap.
    */
-  rebuild(log: EventLog, onProgress?: ProgressFn): Promise<{ events: number; objects: number; position: number }> {
+  rebuild(log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
     return this.exclusive(async () => {
-      const db = this.db;
-      await beginImmediate(db);
-      try {
-        const total = await log.head();
-        const folded = new Map<string, FoldedObject>();
-        let from = 1;
-        let events = 0;
-        let position = 0;
-        for (;;) {
-          const batch = await log.readAll(from, { limit: READ_BATCH });
-          if (batch.length === 0) break;
-          foldEvents(folded, batch);
-          events += batch.length;
-          position = batch[batch.length - 1].position;
-          from = position + 1;
-          onProgress?.(position, Math.max(total, position));
-          if (batch.length < READ_BATCH) break;
-        }
-        db.exec('DELETE FROM objects; DELETE FROM object_index;');
-        this.fulltext.dropAll();
-        let objects = 0;
-        for (const object of folded.values()) {
-          const id = this.currentState.writeFolded(object);
-          if (id === undefined) continue;
-          objects++;
-          this.fulltext.index(object.type, id, object.data!);
-        }
-        this.currentState.setPosition(position);
-        this.fulltext.setPosition(position);
-        db.prepare('COMMIT').run();
-        this.fulltext.optimize();
-        return { events, objects, position };
-      } catch (error) {
-        if (db.inTransaction) db.prepare('ROLLBACK').run();
-        throw error;
-      }
+      const result = await blueGreenRebuild(this.db, this.schema, log, onProgress);
+      this.attach();
+      this.fulltext.optimize();
+      return result;
     });
   }
 
@@ -129,6 +98,13 @@ export class ProjectionEngine {
     this.fullTextTimer = undefined;
   }
 
+  /** (Re)create the projection writers and queries over the live tables. */
+  private attach(): void {
+    this.fulltext = new FullTextProjection(this.db, this.schema, LIVE);
+    this.currentState = new CurrentStateProjection(this.db, this.schema, this.fulltext, LIVE);
+    this.queries = new ProjectionQueries(this.db, this.schema);
+  }
+
   private scheduleFullText(): void {
     if (this.fullTextTimer) return;
     this.fullTextTimer = setTimeout(() => {
@@ -149,6 +125,7 @@ export class ProjectionEngine {
     const save = this.db.prepare(
       'INSERT INTO projection_checkpoints (name, position, config) VALUES (?, 0, ?) ON CONFLICT(name) DO UPDATE SET config = excluded.config',
     );
+    if (stored.get(CURRENT_STATE) === indexConfig && stored.get(FULL_TEXT) === textConfig) return;
     this.db.transaction(() => {
       if (stored.get(CURRENT_STATE) !== indexConfig) {
         this.currentState.reindex();

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { fullTextBody, type StoreSchema } from './config';
-import { FULL_TEXT, ftsTable, type ObjectRow } from './tables';
+import { FULL_TEXT, LIVE, ftsTable, ftsTables, type ObjectRow, type TableNames } from './tables';
 import { writeTransaction } from './transactions';
 
 /**
@@ -15,15 +15,27 @@ export class FullTextProjection {
   private readonly saveCheckpoint;
   private readonly changedSince;
 
-  constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
+  private schemaVersion = -1;
+  private readonly readSchemaVersion;
+
+  constructor(private readonly db: Database.Database, private readonly schema: StoreSchema, private readonly names: TableNames = LIVE) {
+    this.readSchemaVersion = db.prepare('PRAGMA schema_version').pluck();
     this.checkpoint = db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').pluck();
     this.saveCheckpoint = db.prepare(
       'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
     );
-    this.changedSince = db.prepare('SELECT id, type, data, position FROM objects WHERE position > ? ORDER BY position LIMIT ?');
-    for (const name of db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'fts\\_%' ESCAPE '\\' AND sql LIKE '%fts5%'").pluck().all() as string[]) {
-      this.known.add(name);
-    }
+    this.changedSince = db.prepare(`SELECT id, type, data, position FROM ${names.objects} WHERE position > ? ORDER BY position LIMIT ?`);
+    this.refresh();
+  }
+
+  /** Re-read which FTS tables exist when the database schema changed (another process or a rebuild swap). */
+  private refresh(): void {
+    const version = this.readSchemaVersion.get() as number;
+    if (version === this.schemaVersion) return;
+    this.schemaVersion = version;
+    this.known.clear();
+    this.statements.clear();
+    for (const name of ftsTables(this.db, this.names)) this.known.add(name);
   }
 
   /** Position up to which the index reflects the current state. */
@@ -33,12 +45,14 @@ export class FullTextProjection {
 
   /** Whether a full-text table exists for `type`. */
   has(type: string): boolean {
-    return this.known.has(ftsTable(type));
+    this.refresh();
+    return this.known.has(ftsTable(type, this.names));
   }
 
   /** Drop an object's entry (inline, with its deletion). */
   remove(type: string, id: number): void {
-    const table = ftsTable(type);
+    this.refresh();
+    const table = ftsTable(type, this.names);
     if (!this.known.has(table)) return;
     this.statementsFor(table).remove.run(id);
   }
@@ -64,6 +78,7 @@ export class FullTextProjection {
 
   /** (Re)index one object. */
   index(type: string, id: number, data: Record<string, unknown>): void {
+    this.refresh();
     const statements = this.statementsFor(this.ensureTable(type));
     statements.remove.run(id);
     const body = fullTextBody(this.schema, type, data);
@@ -77,6 +92,7 @@ export class FullTextProjection {
 
   /** Drop every full-text table and reset the checkpoint (inside the caller's transaction). */
   dropAll(): void {
+    this.refresh();
     for (const table of this.known) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
     this.known.clear();
     this.statements.clear();
@@ -101,12 +117,13 @@ export class FullTextProjection {
   }
 
   private ensureTable(type: string): string {
-    const table = ftsTable(type);
+    const table = ftsTable(type, this.names);
     if (!this.known.has(table)) {
       this.db.exec(
         `CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING fts5(body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2')`,
       );
       this.known.add(table);
+      this.schemaVersion = this.readSchemaVersion.get() as number;
     }
     return table;
   }

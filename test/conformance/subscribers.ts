@@ -98,6 +98,19 @@ export function namedSubscriberCases(fixture: BackendFixture): void {
       expect((await ctx.store().stats()).subscribers.seen).to.deep.equal({ kind: 'projection', position: 13 });
     });
 
+    it('keeps user projection tables and checkpoints through a rebuild', async () => {
+      await write(4);
+      const projection = await ctx.store().project('kept', (events, { db }) => {
+        db.exec('CREATE TABLE IF NOT EXISTS app_kept (position INTEGER NOT NULL)');
+        for (const e of events) db.prepare('INSERT INTO app_kept (position) VALUES (?)').run(e.position);
+      });
+      await until(() => projection.position() === 4, 'the projection');
+      await projection.stop();
+      await ctx.store().rebuild();
+      expect((await ctx.store().stats()).subscribers.kept).to.deep.equal({ kind: 'projection', position: 4 });
+      expect(await ctx.store().withProjectionDb((db) => db.prepare('SELECT count(*) FROM app_kept').pluck().get())).to.equal(4);
+    });
+
     it('refuses an async projection handler and commits nothing of it', async () => {
       await write(2);
       const projection = await ctx.store().project('async_one', (async () => undefined) as never);

@@ -36,16 +36,27 @@ export function storeCommands(): Command[] {
     });
 
   const rebuild = new Command('rebuild')
-    .description('drop the projections and derive them again from the log')
+    .description('re-derive the projections from the log (blue-green: reads go on, then one swap); with --to/--at, build them as of that moment into a separate file')
     .option('--projection <name>', 'objects or fulltext (both are rebuilt together)')
-    .action(async (options: { projection?: string }, command: Command) => {
+    .option('--to <pos>', 'build as of this log position into --into FILE')
+    .option('--at <time>', 'build as of this ISO 8601 time into --into FILE')
+    .option('--into <file>', 'the new SQLite file for --to/--at (default ./osis-snapshot-<pos|time>.db)')
+    .action(async (options: { projection?: string; to?: string; at?: string; into?: string }, command: Command) => {
       if (options.projection !== undefined && !['objects', 'fulltext'].includes(options.projection)) {
         throw new InvalidInputError(`--projection must be objects or fulltext, got ${JSON.stringify(options.projection)}`);
       }
+      if (options.to !== undefined && options.at !== undefined) throw new InvalidInputError('give --to or --at, not both');
+      if (options.into !== undefined && options.to === undefined && options.at === undefined) throw new InvalidInputError('--into needs --to or --at');
       await withStore(command, async (store) => {
         const bar = progressBar('rebuild');
         const started = Date.now();
         try {
+          if (options.to !== undefined || options.at !== undefined) {
+            const at = options.to !== undefined ? intOption(options.to, '--to', 0)! : options.at!;
+            const file = options.into ?? `osis-snapshot-${String(options.to ?? options.at).replace(/[^0-9A-Za-z]/g, '')}.db`;
+            printJson(await store.snapshot(at, file, (done, total) => bar.update(done, total)));
+            return;
+          }
           const result = await store.rebuild((done, total) => bar.update(done, total));
           bar.stop();
           const seconds = (Date.now() - started) / 1000;

@@ -1,0 +1,173 @@
+import type { ParamSpec, SchemaFor } from './params';
+
+/**
+ * What every method takes and returns, written once: the dispatcher validates params against it and the
+ * OpenRPC document is generated from it.
+ */
+
+/** The per-type OSIS operations, as in `user_get`. */
+export const TYPE_OPS = ['new', 'get', 'set', 'update', 'delete', 'exists', 'list', 'list_full', 'find', 'find_full', 'history'] as const;
+export type TypeOp = (typeof TYPE_OPS)[number];
+
+/** Store-level methods (besides `rpc.discover`). */
+export const STORE_METHODS = ['log_read', 'stats', 'context_create', 'context_list'] as const;
+export type StoreMethod = (typeof STORE_METHODS)[number];
+
+/** Splits `TYPE_OP` into its type and operation; the longest type wins (`a_list_full` is `a` + `list_full`). */
+export const TYPE_METHOD = new RegExp(`^([a-z][a-z0-9_]{0,62})_(${[...TYPE_OPS].sort((a, b) => b.length - a.length).join('|')})$`);
+
+export interface MethodSpec {
+  summary: string;
+  params: ParamSpec[];
+  result: { name: string; schema: SchemaFor };
+  /** JSON-RPC error codes this method can answer with, besides -32602/-32603. */
+  errors: Array<'NotFound' | 'Conflict'>;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+/** The schema name of a declared type's object. */
+export const typeSchemaName = (type: string) => `type.${type}`;
+const objectOf = (declared: (type: string) => boolean) => (type: string) => (declared(type) ? ref(typeSchemaName(type)) : ref('AnyObject'));
+
+const sid: ParamSpec = { name: 'sid', required: true, description: 'The object id.', schema: ref('Sid') };
+const expectedVersion: ParamSpec = {
+  name: 'expected_version',
+  description: "Optimistic concurrency: the object's current version, or 'any', 'no_stream', 'exists'.",
+  schema: ref('ExpectedVersion'),
+};
+const idempotencyKey: ParamSpec = {
+  name: 'idempotency_key',
+  description: 'A retried write with the same key returns the first result instead of writing again.',
+  schema: { type: 'string', minLength: 1, maxLength: 200 },
+};
+const meta: ParamSpec = { name: 'meta', description: 'Who and why (actor, correlationId, …), stored with the event.', schema: { type: 'object' } };
+const limit: ParamSpec = { name: 'limit', description: 'Page size, 1 to 10000 (default 100).', schema: ref('Limit') };
+const cursor: ParamSpec = { name: 'cursor', description: 'The next_cursor of the previous page.', schema: { type: 'string' } };
+const filter: ParamSpec = { name: 'filter', description: '{field: value} or {field: {eq|ne|gt|gte|lt|lte|in: value}}; all must hold.', schema: ref('Filter') };
+const text: ParamSpec = { name: 'text', description: 'Full-text query: words (all must match), "phrases", prefix*, OR.', schema: { type: 'string' } };
+
+/** The per-type methods; `declared(type)` says whether the schema declares the type. */
+export function typeMethodSpecs(declared: (type: string) => boolean): Record<TypeOp, MethodSpec> {
+  const object = objectOf(declared);
+  const page = (items: SchemaFor) => (type: string) => ({
+    type: 'object',
+    required: ['items'],
+    properties: { items: { type: 'array', items: typeof items === 'function' ? items(type) : items }, next_cursor: { type: 'string' } },
+  });
+  return {
+    new: {
+      summary: 'Create an object; a ULID sid is minted unless one is given.',
+      params: [
+        { name: 'object', required: true, description: 'The new object (may carry its sid).', schema: object },
+        { name: 'sid', description: 'The sid to use instead of a minted one.', schema: ref('Sid') },
+        expectedVersion,
+        idempotencyKey,
+        meta,
+      ],
+      result: { name: 'object', schema: object },
+      errors: ['Conflict'],
+    },
+    get: {
+      summary: 'Read an object, now or at a past position or time.',
+      params: [
+        sid,
+        { name: 'at', description: 'A log position or an ISO 8601 time.', schema: ref('PointInTime') },
+        { name: 'with_meta', description: 'Return {object, version, position, created_at, updated_at}.', schema: { type: 'boolean' } },
+      ],
+      result: { name: 'object', schema: (type) => ({ oneOf: [object(type), ref('ObjectRecord')] }) },
+      errors: ['NotFound'],
+    },
+    set: {
+      summary: 'Replace an existing object (it carries its sid).',
+      params: [{ name: 'object', required: true, description: 'The whole new state, with sid.', schema: object }, expectedVersion, idempotencyKey, meta],
+      result: { name: 'object', schema: object },
+      errors: ['NotFound', 'Conflict'],
+    },
+    update: {
+      summary: 'Apply a JSON merge patch (RFC 7396) to an object.',
+      params: [sid, { name: 'patch', required: true, description: 'Fields to set; null removes a field.', schema: { type: 'object' } }, expectedVersion, idempotencyKey, meta],
+      result: { name: 'object', schema: object },
+      errors: ['NotFound', 'Conflict'],
+    },
+    delete: {
+      summary: 'Delete an object.',
+      params: [sid, expectedVersion, idempotencyKey, meta],
+      result: { name: 'nothing', schema: { type: 'null' } },
+      errors: ['NotFound', 'Conflict'],
+    },
+    exists: {
+      summary: 'Whether the object exists now.',
+      params: [sid],
+      result: { name: 'exists', schema: { type: 'boolean' } },
+      errors: [],
+    },
+    list: {
+      summary: 'Sids in sid order, a page at a time.',
+      params: [limit, cursor],
+      result: { name: 'page', schema: page(ref('Sid')) },
+      errors: [],
+    },
+    list_full: {
+      summary: 'Whole objects in sid order, a page at a time.',
+      params: [limit, cursor],
+      result: { name: 'page', schema: page(object) },
+      errors: [],
+    },
+    find: {
+      summary: 'Sids matching a filter and/or a full-text query (ranked when text is given).',
+      params: [filter, text, limit, cursor],
+      result: { name: 'page', schema: page(ref('Sid')) },
+      errors: [],
+    },
+    find_full: {
+      summary: 'Whole objects matching a filter and/or a full-text query.',
+      params: [filter, text, limit, cursor],
+      result: { name: 'page', schema: page(object) },
+      errors: [],
+    },
+    history: {
+      summary: "The object's events, oldest first.",
+      params: [sid],
+      result: { name: 'events', schema: { type: 'array', items: ref('Event') } },
+      errors: ['NotFound'],
+    },
+  };
+}
+
+/** The store-level methods. */
+export const STORE_METHOD_SPECS: Record<StoreMethod, MethodSpec> = {
+  log_read: {
+    summary: "Read the context's global log from a position.",
+    params: [
+      { name: 'from', description: 'First position to return (default 1).', schema: { type: 'integer', minimum: 1 } },
+      { name: 'limit', description: 'Most events to return, 1 to 10000 (default 1000).', schema: ref('Limit') },
+      { name: 'types', description: 'Only events of these types.', schema: { type: 'array', items: { type: 'string' } } },
+    ],
+    result: {
+      name: 'page',
+      schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Event') }, next_from: { type: 'integer' } } },
+    },
+    errors: [],
+  },
+  stats: {
+    summary: 'Counts per type, head position and projection checkpoints of the context.',
+    params: [],
+    result: { name: 'stats', schema: ref('Stats') },
+    errors: [],
+  },
+  context_create: {
+    summary: 'Create a context (idempotent).',
+    params: [{ name: 'name', required: true, description: 'The context name.', schema: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' } }],
+    result: {
+      name: 'context',
+      schema: { type: 'object', required: ['name', 'created'], properties: { name: { type: 'string' }, created: { type: 'boolean' } } },
+    },
+    errors: [],
+  },
+  context_list: {
+    summary: 'The names of every context, default first.',
+    params: [],
+    result: { name: 'names', schema: { type: 'array', items: { type: 'string' } } },
+    errors: [],
+  },
+};

@@ -1,0 +1,101 @@
+import type Database from 'better-sqlite3';
+import { CorruptError } from '../log/errors';
+import type { EventLog } from '../log/event-log';
+import type { StoreSchema } from './config';
+import { CurrentStateProjection } from './current-state';
+import { foldLog, foldParity, type FoldedLog, type ProgressFn } from './fold';
+import { FullTextProjection } from './fulltext';
+import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, dropProjectionTables, ensureProjectionTables, ftsTables, type TableNames } from './tables';
+import { beginImmediate, writeTransaction } from './transactions';
+
+/** What a rebuild did. */
+export interface RebuildResult {
+  events: number;
+  objects: number;
+  position: number;
+  parity: string;
+}
+
+const WRITE_BATCH = 10_000;
+
+/** Projection writers over one generation of tables. */
+function writers(db: Database.Database, schema: StoreSchema, names: TableNames) {
+  const fulltext = new FullTextProjection(db, schema, names);
+  return { fulltext, currentState: new CurrentStateProjection(db, schema, fulltext, names) };
+}
+
+/**
+ * Write a fold into a generation of tables, each object once with its full-text entry, in write
+ * transactions of WRITE_BATCH objects so concurrent appends are never held off for long.
+ */
+export async function writeFold(db: Database.Database, schema: StoreSchema, names: TableNames, folded: FoldedLog): Promise<number> {
+  const { currentState, fulltext } = writers(db, schema, names);
+  const live = [...folded.objects.values()].filter((o) => o.data !== null);
+  for (let i = 0; i < live.length; i += WRITE_BATCH) {
+    await writeTransaction(db, () => {
+      for (const object of live.slice(i, i + WRITE_BATCH)) {
+        const id = currentState.writeFolded(object)!;
+        fulltext.index(object.type, id, object.data!);
+      }
+    });
+  }
+  return live.length;
+}
+
+/**
+ * Build SHADOW tables from the log up to its head, compare their parity hash with an independent fold,
+ * then, holding the write lock, apply what was appended meanwhile and rename SHADOW over LIVE.
+ */
+export async function blueGreenRebuild(db: Database.Database, schema: StoreSchema, log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
+  await writeTransaction(db, () => {
+    dropProjectionTables(db, SHADOW);
+    ensureProjectionTables(db, SHADOW);
+  });
+  try {
+    const folded = await foldLog(log, {}, onProgress);
+    const objects = await writeFold(db, schema, SHADOW, folded);
+    const shadow = writers(db, schema, SHADOW);
+    const parity = shadow.currentState.parity();
+    const expected = foldParity(await foldLog(log, { position: folded.position }));
+    if (parity !== expected) {
+      throw new CorruptError(`rebuild parity mismatch at position ${folded.position}: tables ${parity}, log ${expected}`);
+    }
+    await beginImmediate(db);
+    try {
+      let position = folded.position;
+      for (;;) {
+        const events = await log.readAll(position + 1, { limit: WRITE_BATCH });
+        if (events.length === 0) break;
+        shadow.currentState.apply(events);
+        position = events[events.length - 1].position;
+        for (const event of events) {
+          if (event.kind !== 'deleted') {
+            const id = db.prepare(`SELECT id FROM ${SHADOW.objects} WHERE type = ? AND sid = ?`).pluck().get(event.type, event.sid) as number | undefined;
+            if (id !== undefined) shadow.fulltext.index(event.type, id, event.data);
+          }
+        }
+      }
+      swapIn(db);
+      db.prepare(
+        'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?), (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
+      ).run(CURRENT_STATE, position, FULL_TEXT, position);
+      db.prepare('COMMIT').run();
+      return { events: folded.events, objects, position, parity };
+    } catch (error) {
+      if (db.inTransaction) db.prepare('ROLLBACK').run();
+      throw error;
+    }
+  } catch (error) {
+    await writeTransaction(db, () => dropProjectionTables(db, SHADOW)).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Inside the caller's transaction: drop LIVE and rename SHADOW to LIVE. */
+function swapIn(db: Database.Database): void {
+  dropProjectionTables(db, LIVE);
+  db.exec(`ALTER TABLE ${SHADOW.objects} RENAME TO ${LIVE.objects}; ALTER TABLE ${SHADOW.index} RENAME TO ${LIVE.index};`);
+  for (const table of ftsTables(db, SHADOW)) {
+    db.exec(`ALTER TABLE ${table} RENAME TO ${LIVE.ftsPrefix}${table.slice(SHADOW.ftsPrefix.length)}`);
+  }
+}
