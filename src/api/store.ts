@@ -6,7 +6,7 @@ import type { ProposedEvent, StoredEvent } from '../log/event';
 import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../log/event-log';
 import type { StoreSchema } from '../projections/config';
 import type { ProgressFn, RebuildResult } from '../projections/engine';
-import { SubscriberCheckpoints, type SubscriberCheckpoint } from '../projections/subscriber-checkpoints';
+import { SubscriberCheckpoints, listCheckpoints, type SubscriberCheckpoint } from '../projections/subscriber-checkpoints';
 import { writeTransaction } from '../projections/transactions';
 import { changeBatches, changeFeed, processChanges, type ChangesOptions, type ProcessedBatch } from './change-feed';
 import {
@@ -235,7 +235,7 @@ export class Store {
       objects: this.backend.projections.queries.counts(),
       checkpoints: this.backend.projections.checkpoints(),
       subscribers: Object.fromEntries(
-        (await this.subscribers()).checkpoints.list().map((c) => [c.name, { kind: c.kind, position: c.position }]),
+        listCheckpoints(this.backend.projections.db).map((c) => [c.name, { kind: c.kind, position: c.position }]),
       ),
     };
   }

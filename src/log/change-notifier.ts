@@ -35,6 +35,11 @@ export class ChangeNotifier {
 
   constructor(private readonly probe?: ChangeProbe, private readonly bounds: PollBounds = DEFAULT_BOUNDS) {}
 
+  /** True while at least one watcher is registered (the probe's baseline is being kept). */
+  get watching(): boolean {
+    return this.watches.size > 0;
+  }
+
   /** Add a watcher. Throws `ClosedError` once the notifier is closed. */
   watch(onChange: () => void, options: WatchOptions = {}): LogWatcher {
     if (this.closed) throw new ClosedError();

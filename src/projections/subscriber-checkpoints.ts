@@ -23,6 +23,13 @@ CREATE TABLE IF NOT EXISTS subscriber_checkpoints (
 ) WITHOUT ROWID;
 `;
 
+/** Every checkpoint, read without creating the table (an empty list when no subscriber ever ran). */
+export function listCheckpoints(db: Database.Database): SubscriberCheckpoint[] {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'subscriber_checkpoints'").get();
+  if (!exists) return [];
+  return db.prepare('SELECT name, kind, position, updated_at AS updatedAt FROM subscriber_checkpoints ORDER BY name').all() as SubscriberCheckpoint[];
+}
+
 /** Reads and writes `subscriber_checkpoints` in the projection database (in the caller's transaction, if any). */
 export class SubscriberCheckpoints {
   private readonly s;
@@ -31,13 +38,11 @@ export class SubscriberCheckpoints {
     db.exec(SUBSCRIBER_CHECKPOINTS);
     this.s = {
       get: db.prepare('SELECT name, kind, position, updated_at AS updatedAt FROM subscriber_checkpoints WHERE name = ?'),
-      all: db.prepare('SELECT name, kind, position, updated_at AS updatedAt FROM subscriber_checkpoints ORDER BY name'),
       save: db.prepare(
         `INSERT INTO subscriber_checkpoints (name, kind, position, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at
          WHERE excluded.position > subscriber_checkpoints.position`,
       ),
-      remove: db.prepare('DELETE FROM subscriber_checkpoints WHERE name = ?'),
     };
   }
 
@@ -45,17 +50,8 @@ export class SubscriberCheckpoints {
     return this.s.get.get(name) as SubscriberCheckpoint | undefined;
   }
 
-  list(): SubscriberCheckpoint[] {
-    return this.s.all.all() as SubscriberCheckpoint[];
-  }
-
   /** Move the checkpoint forward (never back) to `position`. */
   save(name: string, kind: SubscriberKind, position: number): void {
     this.s.save.run(name, kind, position, Date.now());
-  }
-
-  /** Forget a subscriber: its next run starts from its `from` option. */
-  remove(name: string): boolean {
-    return this.s.remove.run(name).changes > 0;
   }
 }

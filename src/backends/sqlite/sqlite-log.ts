@@ -50,6 +50,8 @@ export class SqliteEventLog implements EventLog {
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private readonly uniqueKeys: UniqueKeyTable;
   private readonly notifier: ChangeNotifier;
+  /** `PRAGMA data_version` as last seen by the watch probe. */
+  private seenVersion = 0;
   private readonly typedReads = new Map<number, Database.Statement>();
   private inlineApply: InlineApply | undefined;
   private closed = false;
@@ -73,16 +75,10 @@ export class SqliteEventLog implements EventLog {
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
     this.uniqueKeys = new UniqueKeyTable(db, unique);
-    let seenVersion = this.statements.dataVersion.get() as number;
     this.notifier = new ChangeNotifier(() => {
-      let version: number;
-      try {
-        version = this.statements.dataVersion.get() as number;
-      } catch (error) {
-        throw wrapSqliteError(error, 'cannot watch the log');
-      }
-      if (version === seenVersion) return false;
-      seenVersion = version;
+      const version = this.dataVersion();
+      if (version === this.seenVersion) return false;
+      this.seenVersion = version;
       return true;
     });
   }
@@ -248,7 +244,16 @@ export class SqliteEventLog implements EventLog {
    */
   async watch(onChange: () => void, options: WatchOptions = {}): Promise<LogWatcher> {
     this.assertOpen();
+    if (!this.notifier.watching) this.seenVersion = this.dataVersion();
     return this.notifier.watch(onChange, options);
+  }
+
+  private dataVersion(): number {
+    try {
+      return this.statements.dataVersion.get() as number;
+    } catch (error) {
+      throw wrapSqliteError(error, 'cannot watch the log');
+    }
   }
 
   async head(): Promise<number> {
