@@ -97,7 +97,13 @@ export class Collection {
   /** The object, or with `withMeta` its record; NOT_FOUND when absent (at `at`, when given). */
   async _get(sid: string, options: GetOptions = {}): Promise<ObjectData | ObjectRecord> {
     assertSid(sid);
-    this.store.assertOpen();
+    if (options.at === undefined) await this.store.syncForRead();
+    else this.store.assertOpen();
+    if (options.at === undefined && !options.withMeta) {
+      const object = this.projections.queries.object(this.type, sid);
+      if (!object) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
+      return object;
+    }
     const record = options.at !== undefined ? await this.readAt(sid, options.at) : this.projections.queries.get(this.type, sid);
     if (!record) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
     return options.withMeta ? record : record.object;
@@ -145,8 +151,8 @@ export class Collection {
 
   async _exists(sid: string): Promise<boolean> {
     assertSid(sid);
-    this.store.assertOpen();
-    return this.projections.queries.get(this.type, sid) !== undefined;
+    await this.store.syncForRead();
+    return this.projections.queries.exists(this.type, sid);
   }
 
   /** Sids in sid order, a page at a time. */
@@ -189,6 +195,7 @@ export class Collection {
     if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
     const cursor = decodeCursor(options.cursor, ranked);
     const point = options.at !== undefined ? parsePointInTime(options.at as PointInTime) : undefined;
+    if (!point) await this.store.syncForRead();
     const snapshot = point ? await buildSnapshot(this.store.eventLog, this.projections.schema, point) : undefined;
     if (ranked && !snapshot) await this.projections.ensureFullText();
     const queries = snapshot?.queries ?? this.projections.queries;

@@ -1,7 +1,8 @@
 /**
  * Change feed benchmark: (1) a write in process A reaching a `changes()` subscriber in process B,
  * p50/p95/p99/max latency; (2) catch-up reading of the whole log from position 0 through `changes()`.
- * Run: `node dist/bench/feed-bench.js [STORE_URL]` or `node -r ts-node/register/transpile-only src/bench/feed-bench.ts`.
+ * Run: `node dist/bench/feed-bench.js [STORE_URL]` (default: fresh sqlite and file stores, one after the
+ * other) or `node -r ts-node/register/transpile-only src/bench/feed-bench.ts`.
  */
 import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,8 +15,10 @@ import type { ProposedEvent } from '../log/event';
 
 /** Options of `benchFeed`. */
 export interface FeedBenchOptions {
-  /** URL of a fresh store to run on (default: a new `sqlite:` file in a temporary directory). */
+  /** URL of a fresh store to run on (default: a new store of `backend` in a temporary directory). */
   url?: string;
+  /** Backend of the temporary store when no `url` is given (default 'sqlite'). */
+  backend?: 'sqlite' | 'file';
   /** Writes timed from process A to process B (default 500). */
   writes?: number;
   /** Pause between timed writes, drawn uniformly from this range in ms (default [2, 12]). */
@@ -60,7 +63,7 @@ const now = () => performance.timeOrigin + performance.now();
 export async function benchFeed(options: FeedBenchOptions = {}): Promise<FeedBenchResult> {
   if (options.url?.startsWith('memory:')) throw new InvalidInputError('the feed benchmark needs a store that two processes share (sqlite:, file:, postgres:)');
   const dir = options.url ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'osis-feed-bench-'));
-  const url = options.url ?? `sqlite:${path.join(dir!, 'bench.db')}`;
+  const url = options.url ?? (options.backend === 'file' ? `file:${path.join(dir!, 'log')}` : `sqlite:${path.join(dir!, 'bench.db')}`);
   const durability = options.durability ?? 'full';
   const pollMs = options.pollMs ?? 20;
   try {
@@ -236,8 +239,12 @@ if (require.main === module) {
   if (process.argv[2] === CHILD_FLAG) {
     void subscriberProcess(process.argv[3], Number(process.argv[4]));
   } else {
-    benchFeed(process.argv[2] ? { url: process.argv[2] } : {}).then(
-      (result) => process.stdout.write(`${JSON.stringify(result, null, 2)}\n`),
+    const run = async () => {
+      if (process.argv[2]) return [await benchFeed({ url: process.argv[2] })];
+      return [await benchFeed({ backend: 'sqlite' }), await benchFeed({ backend: 'file' })];
+    };
+    run().then(
+      (results) => process.stdout.write(`${JSON.stringify(results, null, 2)}\n`),
       (error) => {
         process.stderr.write(`feed bench failed: ${(error as Error).stack ?? error}\n`);
         process.exitCode = 1;

@@ -56,9 +56,21 @@ interface RecordRow {
 export class ProjectionQueries {
   private readonly cache = new Map<string, Database.Statement>();
   private readonly getOne;
+  private readonly getData;
 
   constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
     this.getOne = db.prepare(`SELECT ${RECORD_COLUMNS} FROM objects o WHERE o.type = ? AND o.sid = ?`);
+    this.getData = db.prepare('SELECT data FROM objects WHERE type = ? AND sid = ?').pluck();
+  }
+
+  /** Just the object (the common read: no bookkeeping columns, no dates to format). */
+  object(type: string, sid: string): Record<string, unknown> | undefined {
+    const data = this.getData.get(type, sid) as string | undefined;
+    return data === undefined ? undefined : JSON.parse(data);
+  }
+
+  exists(type: string, sid: string): boolean {
+    return this.getData.get(type, sid) !== undefined;
   }
 
   get(type: string, sid: string): ObjectRecord | undefined {
@@ -82,7 +94,7 @@ export class ProjectionQueries {
       const expression = toFtsExpression(query.text);
       const offset = query.offset ?? 0;
       sql =
-        `SELECT ${columns} FROM ${table} f JOIN objects o ON o.id = f.rowid ` +
+        `SELECT ${columns} FROM ${table} f CROSS JOIN objects o ON o.id = f.rowid ` +
         `WHERE ${table} MATCH ? AND ${where.join(' AND ')} ORDER BY f.rank, o.sid LIMIT ? OFFSET ?`;
       const rows = this.run(sql, [expression, ...params, query.limit + 1, offset]);
       const more = rows.length > query.limit;

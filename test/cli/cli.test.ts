@@ -90,4 +90,10 @@ describe('osis CLI', function () {
     expect(broken.code).to.equal(5);
     expect(broken.stderr).to.match(/osis: CORRUPT: projection user\/u1/);
   });
+
+  it('refuses to serve on a non-loopback address without a token (exit 2)', () => {
+    const run = osis(['serve', '--host', '0.0.0.0', '--port', '0', '--store', store], { env: { OSIS_TOKEN: '' } });
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.match(/osis: INVALID_INPUT: .*token/);
+  });
 });

@@ -30,3 +30,9 @@ export const sqliteFixture: BackendFixture = {
   caps: { persistent: true, multiProcess: true, watch: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
 };
+
+export const fileFixture: BackendFixture = {
+  name: 'file',
+  caps: { persistent: true, multiProcess: true, watch: true },
+  freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
+};

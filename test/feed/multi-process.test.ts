@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openStore, type ProposedEvent, type StoredEvent } from '../../src';
-import { memoryFixture, sqliteFixture } from '../conformance/backends';
+import { fileFixture, memoryFixture, sqliteFixture } from '../conformance/backends';
 import { runFixture, startFixture } from '../helpers/spawn-ts';
 import { until } from '../helpers/feed';
 import { tempDir } from '../helpers/temp';
@@ -22,7 +22,7 @@ async function fill(url: string, count: number): Promise<void> {
   }
 }
 
-for (const fixture of [memoryFixture, sqliteFixture].filter((f) => f.caps.multiProcess)) {
+for (const fixture of [memoryFixture, sqliteFixture, fileFixture].filter((f) => f.caps.multiProcess)) {
   describe(`change feed across processes: ${fixture.name}`, function () {
     this.timeout(180_000);
 

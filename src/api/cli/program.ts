@@ -1,7 +1,9 @@
 import { Command, Option } from 'commander';
 import { objectCommands, queryCommands } from './commands/objects';
 import { storeCommands } from './commands/log';
+import { migrateCommands } from './commands/migrate';
 import { seedCommand } from './commands/seed';
+import { serveCommand } from './commands/serve';
 
 /** The `osis` command line: global options are accepted before or after a command's own words. */
 export function buildProgram(version: string): Command {
@@ -13,7 +15,7 @@ export function buildProgram(version: string): Command {
     .addOption(new Option('--durability <mode>', 'full: acknowledged writes survive power loss; normal: survive a crash').choices(['full', 'normal']))
     .showHelpAfterError('(run osis --help for usage)')
     .exitOverride();
-  for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands()]) {
+  for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands(), ...migrateCommands(), serveCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;
