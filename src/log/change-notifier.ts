@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { ClosedError } from './errors';
 import type { LogWatcher, WatchOptions } from './event-log';
 
@@ -17,13 +18,28 @@ interface Watch {
   intervalMs: number;
 }
 
+/** Files whose changes (seen through `fs.watch` on their directory) signal at once, between polls. */
+export interface WatchedFiles {
+  dir: string;
+  /** True for the names (within `dir`) whose changes mean the log may have grown. */
+  accept: (name: string) => boolean;
+}
+
+/** Options of a `ChangeNotifier`. */
+export interface ChangeNotifierOptions {
+  bounds?: PollBounds;
+  files?: WatchedFiles;
+}
+
 const DEFAULT_BOUNDS: PollBounds = { defaultMs: 20, minMs: 5, maxMs: 60_000 };
 
 /**
  * The building block of `EventLog.watch` for any backend: a set of watchers, a `notify()` for the
  * log's own commits (coalesced into one signal per microtask), and an optional shared poll of a cheap
  * probe (SQLite `PRAGMA data_version`, a file's size) that runs only while someone watches, at the
- * shortest interval any watcher asked for. Timers are unref'ed: watching never keeps a process alive.
+ * shortest interval any watcher asked for. With `files`, `fs.watch` on their directory signals other
+ * processes' writes at once too; the poll stays as the fallback (network file systems send no events).
+ * Timers and fs watchers are unref'ed: watching never keeps a process alive.
  */
 export class ChangeNotifier {
   private readonly watches = new Set<Watch>();
@@ -33,7 +49,12 @@ export class ChangeNotifier {
   private pending = false;
   private closed = false;
 
-  constructor(private readonly probe?: ChangeProbe, private readonly bounds: PollBounds = DEFAULT_BOUNDS) {}
+  private fsWatcher: fs.FSWatcher | undefined;
+  private readonly bounds: PollBounds;
+
+  constructor(private readonly probe?: ChangeProbe, private readonly options: ChangeNotifierOptions = {}) {
+    this.bounds = options.bounds ?? DEFAULT_BOUNDS;
+  }
 
   /** True while at least one watcher is registered (the probe's baseline is being kept). */
   get watching(): boolean {
@@ -46,12 +67,13 @@ export class ChangeNotifier {
     const requested = options.intervalMs ?? this.bounds.defaultMs;
     const intervalMs = Math.min(this.bounds.maxMs, Math.max(this.bounds.minMs, Number.isFinite(requested) ? requested : this.bounds.defaultMs));
     const entry: Watch = { onChange, onError: options.onError, intervalMs };
+    if (this.watches.size === 0) this.startFsWatch();
     this.watches.add(entry);
     if (!this.timer || intervalMs < this.timerMs) this.reschedule();
     return {
       close: async () => {
         this.watches.delete(entry);
-        if (this.watches.size === 0) this.stopTimer();
+        if (this.watches.size === 0) this.idle();
       },
     };
   }
@@ -76,14 +98,38 @@ export class ChangeNotifier {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.stopTimer();
+    this.idle();
     for (const entry of [...this.watches]) this.end(entry, new ClosedError());
   }
 
   private end(entry: Watch, error: unknown): void {
     if (!this.watches.delete(entry)) return;
-    if (this.watches.size === 0) this.stopTimer();
+    if (this.watches.size === 0) this.idle();
     entry.onError?.(error);
+  }
+
+  /** Nobody watches: stop polling and fs watching. */
+  private idle(): void {
+    this.stopTimer();
+    this.fsWatcher?.close();
+    this.fsWatcher = undefined;
+  }
+
+  private startFsWatch(): void {
+    const files = this.options.files;
+    if (!files || this.fsWatcher) return;
+    try {
+      const watcher = fs.watch(files.dir, { persistent: false }, (_event, name) => {
+        if (name === null || files.accept(String(name))) this.notify();
+      });
+      watcher.on('error', () => {
+        watcher.close();
+        if (this.fsWatcher === watcher) this.fsWatcher = undefined;
+      });
+      this.fsWatcher = watcher;
+    } catch {
+      // No change events here (or no such directory yet): the poll alone signals.
+    }
   }
 
   private currentInterval(): number {

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { ChangeNotifier } from '../../src/log/change-notifier';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { until } from '../helpers/feed';
+import { tempDir } from '../helpers/temp';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -52,6 +55,24 @@ describe('ChangeNotifier (the building block of EventLog.watch)', () => {
     notifier.watch(() => undefined, { intervalMs: 50, onError: (e) => errors.push(e) });
     await until(() => errors.length === 2, 'both watchers to end');
     expect((errors[0] as Error).message).to.equal('disk gone');
+  });
+
+  it('signals changes of the watched files at once through fs.watch, and ignores other files', async () => {
+    const dir = tempDir();
+    const notifier = new ChangeNotifier(undefined, { files: { dir, accept: (name) => name === 'log.db-wal' } });
+    let signals = 0;
+    const watcher = notifier.watch(() => signals++);
+    fs.writeFileSync(path.join(dir, 'other.txt'), 'x');
+    await sleep(50);
+    expect(signals).to.equal(0);
+    fs.writeFileSync(path.join(dir, 'log.db-wal'), 'frames');
+    await until(() => signals > 0, 'a signal from fs.watch');
+    await watcher.close();
+    const after = signals;
+    fs.appendFileSync(path.join(dir, 'log.db-wal'), 'more');
+    await sleep(50);
+    expect(signals).to.equal(after);
+    notifier.close();
   });
 
   it('ends its watchers with CLOSED on close and refuses new ones', () => {

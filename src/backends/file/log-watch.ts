@@ -12,29 +12,20 @@ import { fsError, parseSegmentFileName, type SegmentFiles } from './segment-file
 export class LogDirWatch {
   private readonly notifier: ChangeNotifier;
   private seen = '';
-  private watcher: fs.FSWatcher | undefined;
 
   constructor(private readonly files: SegmentFiles) {
-    this.notifier = new ChangeNotifier(() => {
+    const probe = () => {
       const now = this.fingerprint();
       if (now === this.seen) return false;
       this.seen = now;
       return true;
-    });
+    };
+    this.notifier = new ChangeNotifier(probe, { files: { dir: files.dir, accept: (name) => parseSegmentFileName(name) !== undefined } });
   }
 
   watch(onChange: () => void, options: WatchOptions = {}): LogWatcher {
-    if (!this.notifier.watching) {
-      this.seen = this.fingerprint();
-      this.startFsWatch();
-    }
-    const watcher = this.notifier.watch(onChange, options);
-    return {
-      close: async () => {
-        await watcher.close();
-        if (!this.notifier.watching) this.stopFsWatch();
-      },
-    };
+    if (!this.notifier.watching) this.seen = this.fingerprint();
+    return this.notifier.watch(onChange, options);
   }
 
   /** Signal this process's own append. */
@@ -44,7 +35,6 @@ export class LogDirWatch {
 
   /** End every watcher with `ClosedError`. */
   close(): void {
-    this.stopFsWatch();
     this.notifier.close();
   }
 
@@ -57,21 +47,5 @@ export class LogDirWatch {
     } catch (error) {
       throw fsError(error, `cannot watch the log in ${this.files.dir}`);
     }
-  }
-
-  private startFsWatch(): void {
-    try {
-      this.watcher = fs.watch(this.files.dir, { persistent: false }, (_event, name) => {
-        if (name === null || parseSegmentFileName(String(name)) !== undefined) this.notifier.notify();
-      });
-      this.watcher.on('error', () => this.stopFsWatch());
-    } catch {
-      this.watcher = undefined;
-    }
-  }
-
-  private stopFsWatch(): void {
-    this.watcher?.close();
-    this.watcher = undefined;
   }
 }

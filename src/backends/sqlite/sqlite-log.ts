@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import * as path from 'node:path';
 import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
 import type {
@@ -13,7 +14,7 @@ import type {
   WatchOptions,
 } from '../../log/event-log';
 import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp } from '../../log/append-rules';
-import { ChangeNotifier } from '../../log/change-notifier';
+import { ChangeNotifier, type WatchedFiles } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
@@ -78,12 +79,13 @@ export class SqliteEventLog implements EventLog {
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
     this.uniqueKeys = new UniqueKeyTable(db, unique);
-    this.notifier = new ChangeNotifier(() => {
+    const probe = () => {
       const version = this.dataVersion();
       if (version === this.seenVersion) return false;
       this.seenVersion = version;
       return true;
-    });
+    };
+    this.notifier = new ChangeNotifier(probe, { files: walFiles(db.name) });
   }
 
   /** Open (creating if needed) the log in `file`. */
@@ -275,8 +277,9 @@ export class SqliteEventLog implements EventLog {
   }
 
   /**
-   * Signals this connection's commits at once and other connections' (other stores in this process,
-   * other processes) by polling `PRAGMA data_version`, which changes when another connection commits.
+   * Signals this connection's commits at once, and other connections' (other stores in this process,
+   * other processes) through `fs.watch` on the WAL and, as the fallback, by polling
+   * `PRAGMA data_version`, which changes when another connection commits.
    */
   async watch(onChange: () => void, options: WatchOptions = {}): Promise<LogWatcher> {
     this.assertOpen();
@@ -328,6 +331,13 @@ export class SqliteEventLog implements EventLog {
   private assertOpen(): void {
     if (this.closed) throw new ClosedError();
   }
+}
+
+/** The database and its WAL, whose changes signal other connections' commits between polls. */
+function walFiles(file: string): WatchedFiles | undefined {
+  if (!file || file === ':memory:') return undefined;
+  const base = path.basename(file);
+  return { dir: path.dirname(path.resolve(file)), accept: (name) => name === `${base}-wal` || name === base };
 }
 
 /** Decode one `events` row. */
