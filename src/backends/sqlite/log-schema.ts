@@ -34,20 +34,20 @@ CREATE TABLE IF NOT EXISTS log_meta (
 /** Columns selected for every event read, in `EventRow` order. */
 export const EVENT_COLUMNS = 'position, id, type, sid, kind, version, ts, data, meta';
 
-/** One `events` row as read in raw mode: `EVENT_COLUMNS` in order. */
-export type EventRow = [
-  position: number,
-  id: string,
-  type: string,
-  sid: string,
-  kind: 'created' | 'updated' | 'deleted',
-  version: number,
-  ts: number,
-  data: string,
-  meta: string | null,
-];
+export interface EventRow {
+  position: number;
+  id: string;
+  type: string;
+  sid: string;
+  kind: 'created' | 'updated' | 'deleted';
+  version: number;
+  ts: number;
+  data: string;
+  meta: string | null;
+}
 
 /** Columns of an encoded read (`EventLog.readAllEncoded`), in `EncodedRow` order. */
 export const ENCODED_COLUMNS = 'position, type, sid, kind, version, ts, data';
 
+/** One row of an encoded read, in raw mode. */
 export type EncodedRow = [position: number, type: string, sid: string, kind: 'created' | 'updated' | 'deleted', version: number, ts: number, data: string];

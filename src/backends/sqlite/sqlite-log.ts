@@ -1,13 +1,26 @@
 import type Database from 'better-sqlite3';
+import * as path from 'node:path';
 import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { EncodedEvent, ProposedEvent, StoredEvent, StreamState } from '../../log/event';
-import type { AppendOptions, Durability, EventLog, IntegrityProblem, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import type {
+  AppendOptions,
+  Durability,
+  EventLog,
+  IntegrityProblem,
+  IntegrityReport,
+  LogWatcher,
+  ReadAllOptions,
+  UniqueSpec,
+  WatchOptions,
+} from '../../log/event-log';
 import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp } from '../../log/append-rules';
+import { ChangeNotifier, type WatchedFiles } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
 import { openSqlite, useShortBusyTimeout, wrapSqliteError } from './connection';
 import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
+import { decodeRawRows } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
 
 /** Options of the SQLite event log. */
@@ -37,6 +50,10 @@ export class SqliteEventLog implements EventLog {
   private readonly statements;
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private readonly uniqueKeys: UniqueKeyTable;
+  private readonly notifier: ChangeNotifier;
+  /** `PRAGMA data_version` as last seen by the watch probe. */
+  private seenVersion = 0;
+  private readonly typedReads = new Map<number, Database.Statement>();
   private inlineApply: InlineApply | undefined;
   private closed = false;
 
@@ -53,15 +70,23 @@ export class SqliteEventLog implements EventLog {
       insertAt: db.prepare('INSERT INTO events (position, id, type, sid, kind, version, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
       sequence: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
       keepKey: db.prepare('INSERT OR IGNORE INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
-      stream: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND sid = ? ORDER BY version`).raw(),
-      range: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`).raw(),
+      stream: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND sid = ? ORDER BY version`),
+      range: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
       from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(),
       encodedFrom: db.prepare(`SELECT ${ENCODED_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(),
       head: db.prepare('SELECT position FROM events ORDER BY position DESC LIMIT 1').pluck(),
       findKey: db.prepare('SELECT first_position, last_position FROM idempotency WHERE key = ?'),
       saveKey: db.prepare('INSERT INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
     this.uniqueKeys = new UniqueKeyTable(db, unique);
+    const probe = () => {
+      const version = this.dataVersion();
+      if (version === this.seenVersion) return false;
+      this.seenVersion = version;
+      return true;
+    };
+    this.notifier = new ChangeNotifier(probe, { files: walFiles(db.name) });
   }
 
   /** Open (creating if needed) the log in `file`. */
@@ -126,14 +151,16 @@ export class SqliteEventLog implements EventLog {
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     const s = this.statements;
     await this.begin();
+    let outcomes: Outcome<StoredEvent[]>[];
     try {
-      const outcomes = batch.length === 1 ? [{ ok: true as const, value: this.appendOne(batch[0]) }] : this.appendEach(batch);
+      outcomes = batch.length === 1 ? [{ ok: true, value: this.appendOne(batch[0]) }] : this.appendEach(batch);
       s.commit.run();
-      return outcomes;
     } catch (error) {
       if (this.db.inTransaction) s.rollback.run();
       throw wrapSqliteError(error, 'append failed');
     }
+    if (outcomes.some((o) => o.ok)) this.notifier.notify();
+    return outcomes;
   }
 
   /**
@@ -171,7 +198,7 @@ export class SqliteEventLog implements EventLog {
     const key = options.idempotencyKey;
     if (key !== undefined) {
       const earlier = s.findKey.get(key) as { first_position: number; last_position: number } | undefined;
-      if (earlier) return decodeRows(s.range, rowToEvent, earlier.first_position, earlier.last_position);
+      if (earlier) return (s.range.all(earlier.first_position, earlier.last_position) as EventRow[]).map(rowToEvent);
     }
     const now = Date.now();
     const ts = new Date(now).toISOString();
@@ -230,6 +257,7 @@ export class SqliteEventLog implements EventLog {
     } catch (error) {
       throw wrapSqliteError(error, 'import failed');
     }
+    this.notifier.notify();
   }
 
   private readState(type: string, sid: string): StreamState {
@@ -239,7 +267,7 @@ export class SqliteEventLog implements EventLog {
 
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
     this.assertOpen();
-    return decodeRows(this.statements.stream, rowToEvent, type, sid);
+    return (this.statements.stream.all(type, sid) as EventRow[]).map(rowToEvent);
   }
 
   async streamState(type: string, sid: string): Promise<StreamState> {
@@ -248,23 +276,60 @@ export class SqliteEventLog implements EventLog {
   }
 
   async readAll(from: number, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    return this.selectFrom(EVENT_COLUMNS, from, options, this.statements.from, rowToEvent);
+    this.assertOpen();
+    if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
+    const limit = options.limit ?? -1;
+    if (!options.types) return decodeRawRows(this.statements.from.all(from, limit) as unknown[][]);
+    if (options.types.length === 0) return [];
+    return decodeRawRows(this.typedRead(options.types.length).all(from, ...options.types, limit) as unknown[][]);
   }
 
   /** The events from `from` with data as the stored JSON text (rebuilds decode final states only). */
   async readAllEncoded(from: number, options: ReadAllOptions = {}): Promise<EncodedEvent[]> {
-    return this.selectFrom(ENCODED_COLUMNS, from, options, this.statements.encodedFrom, rowToEncoded);
-  }
-
-  private selectFrom<R, T>(columns: string, from: number, options: ReadAllOptions, all: Database.Statement, decode: (row: R) => T): T[] {
     this.assertOpen();
     if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
     const limit = options.limit ?? -1;
-    if (!options.types) return decodeRows(all, decode, from, limit);
-    if (options.types.length === 0) return [];
-    const marks = options.types.map(() => '?').join(', ');
-    const stmt = this.db.prepare(`SELECT ${columns} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`).raw();
-    return decodeRows(stmt, decode, from, ...options.types, limit);
+    if (options.types?.length === 0) return [];
+    let stmt = this.statements.encodedFrom;
+    if (options.types) {
+      const marks = options.types.map(() => '?').join(', ');
+      stmt = this.db.prepare(`SELECT ${ENCODED_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`).raw();
+    }
+    const events: EncodedEvent[] = [];
+    for (const r of stmt.iterate(from, ...(options.types ?? []), limit) as Iterable<EncodedRow>) {
+      events.push({ position: r[0], type: r[1], sid: r[2], kind: r[3], version: r[4], ts: r[5], data: r[6] });
+    }
+    return events;
+  }
+
+  /** The prepared raw-mode read of events of `count` types (cached: a typed feed runs it on every poll). */
+  private typedRead(count: number): Database.Statement {
+    let stmt = this.typedReads.get(count);
+    if (!stmt) {
+      const marks = Array.from({ length: count }, () => '?').join(', ');
+      stmt = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`).raw();
+      if (this.typedReads.size < 16) this.typedReads.set(count, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * Signals this connection's commits at once, and other connections' (other stores in this process,
+   * other processes) through `fs.watch` on the WAL and, as the fallback, by polling
+   * `PRAGMA data_version`, which changes when another connection commits.
+   */
+  async watch(onChange: () => void, options: WatchOptions = {}): Promise<LogWatcher> {
+    this.assertOpen();
+    if (!this.notifier.watching) this.seenVersion = this.dataVersion();
+    return this.notifier.watch(onChange, options);
+  }
+
+  private dataVersion(): number {
+    try {
+      return this.statements.dataVersion.get() as number;
+    } catch (error) {
+      throw wrapSqliteError(error, 'cannot watch the log');
+    }
   }
 
   async head(): Promise<number> {
@@ -296,6 +361,7 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return;
     await this.committer.idle();
     this.closed = true;
+    this.notifier.close();
     this.db.close();
   }
 
@@ -304,33 +370,25 @@ export class SqliteEventLog implements EventLog {
   }
 }
 
-/**
- * Run a raw-mode statement and decode its rows. Iterating arrays instead of building row objects halves
- * the cost of long reads (rebuilds, catch-up).
- */
-function decodeRows<R, T>(statement: Database.Statement, decode: (row: R) => T, ...params: unknown[]): T[] {
-  const out: T[] = [];
-  for (const row of statement.iterate(...params) as Iterable<R>) out.push(decode(row));
-  return out;
+/** The database and its WAL, whose changes signal other connections' commits between polls. */
+function walFiles(file: string): WatchedFiles | undefined {
+  if (!file || file === ':memory:') return undefined;
+  const base = path.basename(file);
+  return { dir: path.dirname(path.resolve(file)), accept: (name) => name === `${base}-wal` || name === base };
 }
 
-/** Decode one row of `ENCODED_COLUMNS`. */
-function rowToEncoded(row: EncodedRow): EncodedEvent {
-  return { position: row[0], type: row[1], sid: row[2], kind: row[3], version: row[4], ts: row[5], data: row[6] };
-}
-
-/** Decode one `events` row (in `EVENT_COLUMNS` order). */
+/** Decode one `events` row. */
 export function rowToEvent(row: EventRow): StoredEvent {
   const event: StoredEvent = {
-    position: row[0],
-    id: row[1],
-    type: row[2],
-    sid: row[3],
-    kind: row[4],
-    version: row[5],
-    ts: new Date(row[6]).toISOString(),
-    data: JSON.parse(row[7]),
+    position: row.position,
+    id: row.id,
+    type: row.type,
+    sid: row.sid,
+    kind: row.kind,
+    version: row.version,
+    ts: new Date(row.ts).toISOString(),
+    data: JSON.parse(row.data),
   };
-  if (row[8] !== null) event.meta = JSON.parse(row[8]);
+  if (row.meta !== null) event.meta = JSON.parse(row.meta);
   return event;
 }
