@@ -4,7 +4,7 @@ import { ClosedError, InvalidInputError } from '../log/errors';
 import type { ProposedEvent, StoredEvent } from '../log/event';
 import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../log/event-log';
 import type { StoreSchema } from '../projections/config';
-import type { ProgressFn, RebuildResult } from '../projections/engine';
+import type { ProgressFn, ProjectionEngine, RebuildResult } from '../projections/engine';
 import { changeFeed, type ChangesOptions } from './change-feed';
 import { Collection } from './collection';
 import { openBackend, type OpenedBackend } from './open-backend';
@@ -157,6 +157,11 @@ export class Store {
   /** @internal */
   get eventLog(): EventLog {
     return this.backend.log;
+  }
+
+  /** @internal The projection engine (tools and reliability tests compare it with the log). */
+  get projectionEngine(): ProjectionEngine {
+    return this.backend.projections;
   }
 
   /** @internal */
