@@ -3,7 +3,7 @@ import { InvalidInputError, VersionConflictError } from '../log/errors';
 import { parseToml } from '../log/toml-codec';
 import { parseJsonInput } from './json-input';
 import type { Store } from './store';
-import { assertSid, assertTypeName, checkJsonValue, isPlainObject } from './validate';
+import { assertSid, assertTypeName, checkJsonValue, checkObject, isPlainObject } from './validate';
 
 /** Objects to seed, by type; every object carries its sid. */
 export type SeedObjects = Record<string, Record<string, unknown>[]>;
@@ -27,7 +27,7 @@ export function readSeedFile(file: string): SeedObjects {
   return checkSeed(raw, `seed file ${file}`);
 }
 
-/** Validate seed objects: known-good type names, arrays of objects with valid sids. */
+/** Validate seed objects, all of them before anything is written: type names, arrays of valid objects with valid sids. */
 export function checkSeed(raw: unknown, where = 'seed'): SeedObjects {
   if (!isPlainObject(raw)) throw new InvalidInputError(`${where}: expected a table of types`);
   checkJsonValue(raw, '', 0);
@@ -38,7 +38,13 @@ export function checkSeed(raw: unknown, where = 'seed'): SeedObjects {
     objects.forEach((object, i) => {
       if (!isPlainObject(object)) throw new InvalidInputError(`${where}: ${type}[${i}] is not an object`);
       if (object.sid === undefined) throw new InvalidInputError(`${where}: ${type}[${i}] has no sid; seeds are keyed by sid`);
-      assertSid(object.sid);
+      try {
+        assertSid(object.sid);
+        checkObject(object);
+      } catch (error) {
+        if (error instanceof InvalidInputError) throw new InvalidInputError(`${where}: ${type}[${i}]: ${error.message}`, error.details);
+        throw error;
+      }
     });
     out[type] = objects as Record<string, unknown>[];
   }
