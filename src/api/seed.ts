@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import { InvalidInputError, VersionConflictError } from '../log/errors';
 import { parseToml } from '../log/toml-codec';
+import { readInputFile } from './input-file';
 import { parseJsonInput } from './json-input';
 import type { Store } from './store';
 import { assertSid, assertTypeName, checkJsonValue, checkObject, isPlainObject } from './validate';
@@ -14,16 +14,14 @@ export interface SeedResult {
   existing: number;
 }
 
+/** Largest JSON seed file; a TOML seed is bounded by the TOML limits (see toml-codec). */
+export const MAX_JSON_SEED_BYTES = 64 * 1024 * 1024;
+
 /** Read a seed file: TOML with `[[type]]` tables, or JSON `{ "type": [ {…}, … ] }` (by extension or content). */
 export function readSeedFile(file: string): SeedObjects {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError(`cannot read seed file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
+  const text = readInputFile(file, 'seed file', MAX_JSON_SEED_BYTES);
   const json = file.endsWith('.json') || /^\s*\{/.test(text);
-  const raw = json ? parseJsonInput(text, `seed file ${file}`, 64 * 1024 * 1024) : parseToml(text, `seed file ${file}`);
+  const raw = json ? parseJsonInput(text, `seed file ${file}`, MAX_JSON_SEED_BYTES) : parseToml(text, `seed file ${file}`);
   return checkSeed(raw, `seed file ${file}`);
 }
 
