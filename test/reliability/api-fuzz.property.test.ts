@@ -27,6 +27,7 @@ const jsonValue: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
     fc.boolean(),
     fc.oneof(fc.integer(), fc.double(), fc.constant(1e309 as number)),
     fc.string({ maxLength: 10 }),
+    fc.string({ maxLength: 10, unit: 'binary' }),
     fc.array(tie('value'), { maxLength: 4 }),
     tie('object'),
   ),

@@ -51,4 +51,19 @@ describe('regressions found by the reliability suite', () => {
     expect(run.stderr).to.match(/^osis: INVALID_INPUT: unknown option '-e5'/);
     expect(osis(['frobnicate']).stderr).to.match(/^osis: INVALID_INPUT: unknown command 'frobnicate'/);
   });
+
+  it('bug: a text query with a NUL or other control character surfaced SQLite\'s "unterminated string" error; now INVALID_INPUT naming it', async () => {
+    for (const url of ['memory:', `sqlite:${path.join(tempDir(), 'osis.db')}`]) {
+      const store = await openStore(url);
+      try {
+        await store.collection('note')._new({ body: 'hello world' });
+        const error = await expectCode(store.collection('note')._find({ text: 'hello\0world' }), 'INVALID_INPUT');
+        expect(error.message).to.equal('text query contains the control character U+0000 at position 6');
+        await expectCode(store.collection('note')._find({ text: 'a\u001bb' }), 'INVALID_INPUT');
+        expect((await store.collection('note')._find({ text: 'hello\tworld' })).items).to.have.length(1);
+      } finally {
+        await store.close();
+      }
+    }
+  });
 });
