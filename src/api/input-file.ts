@@ -6,7 +6,10 @@ import { InvalidInputError } from '../log/errors';
  * refused before it is read whole, and so is anything that is not a regular file or a pipe (a device
  * such as /dev/zero never ends). The message names the file.
  */
-export function readInputFile(file: string, what: string, maxBytes: number): string {
+/** Sees each chunk as it is read and throws to stop reading (a streaming bounds check). */
+export type ChunkInspector = (chunk: Buffer) => void;
+
+export function readInputFile(file: string, what: string, maxBytes: number, inspect?: ChunkInspector): string {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -14,7 +17,7 @@ export function readInputFile(file: string, what: string, maxBytes: number): str
     throw new InvalidInputError(`cannot read ${what} ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
   try {
-    return readBounded(fd, `${what} ${file}`, maxBytes, false);
+    return readBounded(fd, `${what} ${file}`, maxBytes, false, inspect);
   } finally {
     fs.closeSync(fd);
   }
@@ -25,7 +28,7 @@ export function readInputStdin(what: string, maxBytes: number): string {
   return readBounded(0, what, maxBytes, true);
 }
 
-function readBounded(fd: number, what: string, maxBytes: number, anyStream: boolean): string {
+function readBounded(fd: number, what: string, maxBytes: number, anyStream: boolean, inspect?: ChunkInspector): string {
   try {
     const stat = fs.fstatSync(fd);
     if (!anyStream && !stat.isFile() && !stat.isFIFO()) throw new InvalidInputError(`${what} is not a regular file`);
@@ -45,6 +48,7 @@ function readBounded(fd: number, what: string, maxBytes: number, anyStream: bool
       if (n === 0) break;
       chunks.push(chunk.subarray(0, n));
       total += n;
+      inspect?.(chunk.subarray(0, n));
       if (total > maxBytes) throw new InvalidInputError(`${what} is larger than ${maxBytes} bytes`);
     }
     return Buffer.concat(chunks, total).toString('utf8');

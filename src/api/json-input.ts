@@ -66,3 +66,45 @@ export function scanJson(text: string): { depth: number; longestString: number }
   }
   return { depth: max, longestString };
 }
+
+/**
+ * A streaming bounds check over raw JSON bytes, fed chunk by chunk while a large file is read, so a
+ * bomb is refused after reading about as much as the limits allow rather than the whole file. A string
+ * whose raw bytes exceed six times MAX_OBJECT_BYTES (the widest escape, \uXXXX, is six bytes for one
+ * character) cannot fit in an object.
+ */
+export function jsonBoundsInspector(what: string): (chunk: Buffer) => void {
+  const maxStringBytes = 6 * MAX_OBJECT_BYTES;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let run = 0;
+  return (chunk) => {
+    for (let i = 0; i < chunk.length; i++) {
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+          run++;
+          continue;
+        }
+        const quote = chunk.indexOf(0x22, i);
+        const slash = chunk.indexOf(0x5c, i);
+        const stop = quote < 0 ? (slash < 0 ? chunk.length : slash) : slash < 0 ? quote : Math.min(quote, slash);
+        run += stop - i;
+        if (run > maxStringBytes) throw new InvalidInputError(`${what} has a string longer than ${MAX_OBJECT_BYTES} characters`);
+        i = stop;
+        if (stop === chunk.length) break;
+        if (chunk[stop] === 0x5c) escaped = true;
+        else inString = false;
+        continue;
+      }
+      const c = chunk[i];
+      if (c === 0x22) {
+        inString = true;
+        run = 0;
+      } else if (c === 0x7b || c === 0x5b) {
+        if (++depth > MAX_DEPTH) throw new InvalidInputError(`${what} is nested deeper than ${MAX_DEPTH}`);
+      } else if (c === 0x7d || c === 0x5d) depth--;
+    }
+  };
+}

@@ -1,7 +1,7 @@
 import { InvalidInputError, VersionConflictError } from '../log/errors';
 import { parseToml } from '../log/toml-codec';
 import { readInputFile } from './input-file';
-import { parseJsonInput } from './json-input';
+import { jsonBoundsInspector, parseJsonInput } from './json-input';
 import type { Store } from './store';
 import { assertSid, assertTypeName, checkJsonValue, checkObject, isPlainObject } from './validate';
 
@@ -19,8 +19,9 @@ export const MAX_JSON_SEED_BYTES = 64 * 1024 * 1024;
 
 /** Read a seed file: TOML with `[[type]]` tables, or JSON `{ "type": [ {…}, … ] }` (by extension or content). */
 export function readSeedFile(file: string): SeedObjects {
-  const text = readInputFile(file, 'seed file', MAX_JSON_SEED_BYTES);
-  const json = file.endsWith('.json') || /^\s*\{/.test(text);
+  const looksJson = file.endsWith('.json');
+  const text = readInputFile(file, 'seed file', MAX_JSON_SEED_BYTES, looksJson ? jsonBoundsInspector(`seed file ${file}`) : undefined);
+  const json = looksJson || /^\s*\{/.test(text);
   const raw = json ? parseJsonInput(text, `seed file ${file}`, MAX_JSON_SEED_BYTES) : parseToml(text, `seed file ${file}`);
   return checkSeed(raw, `seed file ${file}`);
 }

@@ -50,14 +50,14 @@ export function checkTomlBounds(text: string, what: string, limits: TomlLimits):
   const open: number[] = [];
   let inKey = true;
   let keyParts = 1;
-  let line = 1;
-  const fail = (problem: string) => {
+  const fail = (problem: string, at: number) => {
+    let line = 1;
+    for (let j = text.indexOf('\n'); j >= 0 && j < at; j = text.indexOf('\n', j + 1)) line++;
     throw new InvalidInputError(`${what}: ${problem} at line ${line}`);
   };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x0a) {
-      line++;
       if (open.length === 0 || (open.length === 1 && inKey)) {
         inKey = true;
         keyParts = 1;
@@ -69,13 +69,12 @@ export function checkTomlBounds(text: string, what: string, limits: TomlLimits):
       const multi = text.charCodeAt(i + 1) === c && text.charCodeAt(i + 2) === c;
       const end = stringEnd(text, i, c, multi);
       if (end - i > limits.maxString && decodedLength(text, i, end, c === 0x22) > limits.maxString) {
-        fail(`a string is longer than ${limits.maxString} characters`);
+        fail(`a string is longer than ${limits.maxString} characters`, i);
       }
-      if (multi) for (let j = text.indexOf('\n', i); j >= 0 && j < end; j = text.indexOf('\n', j + 1)) line++;
       i = end;
     } else if (c === 0x5b || c === 0x7b) {
       open.push(c);
-      if (open.length > limits.maxDepth) fail(`arrays or tables are nested deeper than ${limits.maxDepth}`);
+      if (open.length > limits.maxDepth) fail(`arrays or tables are nested deeper than ${limits.maxDepth}`, i);
       if (c === 0x7b) {
         inKey = true;
         keyParts = 1;
@@ -90,7 +89,7 @@ export function checkTomlBounds(text: string, what: string, limits: TomlLimits):
         keyParts = 1;
       }
     } else if (c === 0x2e && inKey) {
-      if (++keyParts > limits.maxDepth) fail(`a key or table header has more than ${limits.maxDepth} parts`);
+      if (++keyParts > limits.maxDepth) fail(`a key or table header has more than ${limits.maxDepth} parts`, i);
     }
   }
 }
@@ -113,7 +112,8 @@ function stringEnd(text: string, start: number, quote: number, multi: boolean): 
 
 /** Characters a basic (escapes decoded) or literal string stands for, counted only when it may be too long. */
 function decodedLength(text: string, start: number, end: number, basic: boolean): number {
-  if (!basic) return end - start;
+  const slash = text.indexOf('\\', start + 1);
+  if (!basic || slash < 0 || slash >= end) return end - start;
   let length = 0;
   for (let j = start + 1; j < end; j++, length++) {
     if (text.charCodeAt(j) !== 0x5c) continue;
