@@ -6,6 +6,8 @@ export type { NewOptions, WriteOptions, GetOptions, ListOptions, FindOptions, Re
 export type { ChangesOptions } from './api/change-feed';
 export type { PointInTime } from './api/point-in-time';
 export { DEFAULT_STORE_URL } from './api/store-url';
+export { importTree, exportTree, copyLog } from './api/migrate';
+export type { ImportReport, ImportOptions, BadFile, ExportReport, ExportOptions, CopyReport, CopyOptions } from './api/migrate';
 export { startServer } from './api/service';
 export type { ServerOptions, RunningServer } from './api/service';
 export type { SchemaInput } from './api/schema';

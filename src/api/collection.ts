@@ -103,7 +103,8 @@ export class Collection {
   async _get(sid: string, given?: GetOptions): Promise<ObjectData | ObjectRecord> {
     assertSid(sid);
     const options = checkOptions<GetOptions>(given, GET_OPTIONS, '_get');
-    this.store.assertOpen();
+    if (options.at === undefined) await this.store.syncForRead();
+    else this.store.assertOpen();
     if (options.at === undefined && !options.withMeta) {
       const object = this.projections.queries.object(this.type, sid);
       if (!object) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
@@ -159,7 +160,7 @@ export class Collection {
 
   async _exists(sid: string): Promise<boolean> {
     assertSid(sid);
-    this.store.assertOpen();
+    await this.store.syncForRead();
     return this.projections.queries.exists(this.type, sid);
   }
 
@@ -199,6 +200,7 @@ export class Collection {
     if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
     const cursor = decodeCursor(options.cursor, ranked);
     const point = options.at !== undefined ? parsePointInTime(options.at as PointInTime) : undefined;
+    if (!point) await this.store.syncForRead();
     const snapshot = point ? await buildSnapshot(this.store.eventLog, this.projections.schema, point) : undefined;
     if (ranked && !snapshot) await this.projections.ensureFullText();
     const queries = snapshot?.queries ?? this.projections.queries;

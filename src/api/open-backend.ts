@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { MemoryEventLog } from '../backends/memory/memory-log';
+import { FileEventLog } from '../backends/file/file-log';
 import { SqliteEventLog } from '../backends/sqlite/sqlite-log';
 import { InvalidInputError } from '../log/errors';
 import type { Durability, EventLog } from '../log/event-log';
@@ -14,6 +15,11 @@ export interface OpenedBackend {
   projections: ProjectionEngine;
   /** True when projections commit inside the append transaction (no catch-up after append). */
   inline: boolean;
+  /**
+   * True when other processes may append without this process's projections seeing it inline (the
+   * file backend): reads first compare the log head with the projection checkpoint and catch up.
+   */
+  needsReadCatchUp: boolean;
   close(): Promise<void>;
 }
 
@@ -35,6 +41,7 @@ export async function openBackend(url: string, options: BackendOptions): Promise
         log,
         projections,
         inline: false,
+        needsReadCatchUp: false,
         async close() {
           projections.close();
           await log.close();
@@ -58,11 +65,39 @@ export async function openBackend(url: string, options: BackendOptions): Promise
         log,
         projections,
         inline: true,
+        needsReadCatchUp: false,
         async close() {
           projections.close();
           await log.close();
         },
       };
+    }
+    case 'file': {
+      const log = await FileEventLog.open(parsed.dir, { durability: options.durability, unique });
+      try {
+        const projections = new ProjectionEngine(log.db, options.schema);
+        // The sidecar holds the log index and the projections: new events reach both in one transaction.
+        log.setInlineApply((events) => {
+          if (projections.currentState.position() === events[0].position - 1) projections.applyInline(events);
+        });
+        const head = await log.head();
+        const checkpoint = projections.currentState.position();
+        if (log.sidecarRebuilt || checkpoint > head || (checkpoint === 0 && head > 0)) await projections.rebuild(log);
+        else await projections.catchUp(log);
+        return {
+          log,
+          projections,
+          inline: true,
+          needsReadCatchUp: true,
+          async close() {
+            projections.close();
+            await log.close();
+          },
+        };
+      } catch (error) {
+        await log.close();
+        throw error;
+      }
     }
     default:
       throw new InvalidInputError(`the ${parsed.backend} backend is not available in this version`);

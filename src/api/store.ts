@@ -149,9 +149,32 @@ export class Store {
     });
   }
 
-  /** @internal Make projections reflect what other writers committed (no-op when inline). */
+  /** @internal Append already-positioned events (copying a log); needs the backend's `importEvents`. */
+  async importEvents(events: readonly StoredEvent[]): Promise<void> {
+    this.assertOpen();
+    const log = this.backend.log;
+    if (!log.importEvents) throw new InvalidInputError(`the ${log.backend} backend cannot import positioned events`);
+    await this.gate.write(async () => {
+      await log.importEvents!(events);
+      if (!this.backend.inline) await this.backend.projections.catchUp(log, events);
+    });
+  }
+
+  /**
+   * @internal Before a read of the projections: when other processes may have appended (file backend),
+   * compare the log head with the projection checkpoint and catch up. Costs a stat when nothing changed.
+   */
+  async syncForRead(): Promise<void> {
+    this.assertOpen();
+    if (!this.backend.needsReadCatchUp) return;
+    const head = await this.backend.log.head();
+    if (head > this.backend.projections.currentState.position()) await this.backend.projections.catchUp(this.backend.log);
+  }
+
+  /** @internal Make projections reflect what other writers committed (inline backends: only when others may write). */
   async catchUp(): Promise<void> {
     if (!this.backend.inline) await this.backend.projections.catchUp(this.backend.log);
+    else if (this.backend.needsReadCatchUp) await this.syncForRead();
   }
 
   /** @internal */

@@ -21,6 +21,8 @@ const BATCH = 20_000;
 export async function verifyStore(log: EventLog, projections: ProjectionEngine, onProgress?: ProgressFn): Promise<VerifyReport> {
   const integrity = log.verify ? await log.verify() : { events: 0, problems: [] };
   const problems: IntegrityProblem[] = [...integrity.problems];
+  // A damaged log cannot be folded: report where it is damaged rather than fail on the first bad read.
+  if (problems.length > 0) return { ok: false, events: integrity.events, objects: 0, problems };
   const head = await log.head();
   const folded = new Map<string, FoldedObject>();
   let events = 0;

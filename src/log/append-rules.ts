@@ -1,5 +1,5 @@
 import { UniqueViolationError, VersionConflictError, NotFoundError, InvalidInputError } from './errors';
-import type { ExpectedVersion, ObjectData, ProposedEvent, StreamState } from './event';
+import type { ExpectedVersion, ObjectData, ProposedEvent, StoredEvent, StreamState } from './event';
 import type { UniqueSpec } from './event-log';
 
 /**
@@ -56,4 +56,30 @@ export function uniqueClaims(spec: UniqueSpec, type: string, data: ObjectData): 
 /** Raise the typed error for a claim held by another object. */
 export function uniqueViolation(type: string, claim: UniqueClaim, heldBy: string): UniqueViolationError {
   return new UniqueViolationError(type, claim.field, claim.value, heldBy);
+}
+
+/**
+ * Imported events: the consecutive events carrying the same `meta.idempotencyKey`, the first run per
+ * key, which becomes that key's idempotent outcome in the destination log.
+ */
+export function idempotencyRuns(events: readonly StoredEvent[]): Map<string, StoredEvent[]> {
+  const groups = new Map<string, StoredEvent[]>();
+  let current: { key: string; events: StoredEvent[] } | undefined;
+  for (const event of events) {
+    const key = typeof event.meta?.idempotencyKey === 'string' ? event.meta.idempotencyKey : undefined;
+    if (key !== undefined && current?.key === key) {
+      current.events.push(event);
+      continue;
+    }
+    current = key !== undefined && !groups.has(key) ? { key, events: [event] } : undefined;
+    if (current) groups.set(key!, current.events);
+  }
+  return groups;
+}
+
+/** True for timestamps as the log writes them: ISO 8601 UTC with milliseconds (`Date#toISOString`). */
+export function isCanonicalTimestamp(ts: unknown): ts is string {
+  if (typeof ts !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(ts)) return false;
+  const ms = Date.parse(ts);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === ts;
 }

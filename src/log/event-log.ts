@@ -72,6 +72,15 @@ export interface EventLog {
   /** Position of the last committed event, 0 for an empty log. */
   head(): Promise<number>;
 
+  /**
+   * Optional capability: append events that already carry positions, ids, versions and timestamps, as
+   * read from another log (copying a store). They must continue this log exactly (the first position is
+   * `head() + 1`, the rest consecutive) and obey the append rules and unique keys; the call is all or
+   * nothing. A `meta.idempotencyKey` is registered as the idempotency key of the consecutive events
+   * that carry it, so retries keep working in the copy.
+   */
+  importEvents?(events: readonly StoredEvent[]): Promise<void>;
+
   /** Optional: check the stored log's integrity (checksums, positions, versions) without changing it. */
   verify?(onProgress?: (done: number, total: number) => void): Promise<IntegrityReport>;
 

@@ -46,17 +46,28 @@ export class ProjectionEngine {
     return this.exclusive(async () => {
       let from = this.currentState.position() + 1;
       if (appended && appended.length > 0 && appended[0].position === from) {
-        await writeTransaction(this.db, () => this.currentState.apply(appended));
-        from = appended[appended.length - 1].position + 1;
+        from = await this.applyNew(appended);
       }
       for (;;) {
         const events = await log.readAll(from, { limit: READ_BATCH });
         if (events.length === 0) break;
-        await writeTransaction(this.db, () => this.currentState.apply(events));
-        from = events[events.length - 1].position + 1;
+        from = await this.applyNew(events);
         if (events.length < READ_BATCH) break;
       }
       this.scheduleFullText();
+    });
+  }
+
+  /**
+   * Apply the events past the checkpoint as read inside the transaction: another process sharing the
+   * database (a file-backend sidecar) may have applied some of them meanwhile. Returns the next position.
+   */
+  private applyNew(events: readonly StoredEvent[]): Promise<number> {
+    return writeTransaction(this.db, () => {
+      const checkpoint = this.currentState.position();
+      const fresh = events[0].position > checkpoint ? events : events.filter((e) => e.position > checkpoint);
+      if (fresh.length > 0) this.currentState.apply(fresh);
+      return Math.max(checkpoint, events[events.length - 1].position) + 1;
     });
   }
 

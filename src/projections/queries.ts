@@ -94,7 +94,7 @@ export class ProjectionQueries {
       const expression = toFtsExpression(query.text);
       const offset = query.offset ?? 0;
       sql =
-        `SELECT ${columns} FROM ${table} f JOIN objects o ON o.id = f.rowid ` +
+        `SELECT ${columns} FROM ${table} f CROSS JOIN objects o ON o.id = f.rowid ` +
         `WHERE ${table} MATCH ? AND ${where.join(' AND ')} ORDER BY f.rank, o.sid LIMIT ? OFFSET ?`;
       const rows = this.run(sql, [expression, ...params, query.limit + 1, offset]);
       const more = rows.length > query.limit;

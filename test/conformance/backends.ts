@@ -26,3 +26,9 @@ export const sqliteFixture: BackendFixture = {
   caps: { persistent: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
 };
+
+export const fileFixture: BackendFixture = {
+  name: 'file',
+  caps: { persistent: true },
+  freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
+};

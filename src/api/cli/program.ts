@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { objectCommands, queryCommands } from './commands/objects';
 import { storeCommands } from './commands/log';
+import { migrateCommands } from './commands/migrate';
 import { seedCommand } from './commands/seed';
 import { serveCommand } from './commands/serve';
 
@@ -15,7 +16,7 @@ export function buildProgram(version: string): Command {
     .showHelpAfterError('(run osis --help for usage)')
     .configureOutput({ outputError: usageError })
     .exitOverride();
-  for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands(), serveCommand()]) {
+  for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands(), ...migrateCommands(), serveCommand()]) {
     program.addCommand(command.configureOutput({ outputError: usageError }).exitOverride());
   }
   return program;

@@ -1,7 +1,7 @@
-import { ClosedError } from '../../log/errors';
+import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { StoredEvent, ProposedEvent, StreamState } from '../../log/event';
 import type { AppendOptions, EventLog, ReadAllOptions, UniqueSpec } from '../../log/event-log';
-import { applyAppendRules, uniqueClaims, uniqueViolation } from '../../log/append-rules';
+import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp, uniqueClaims, uniqueViolation } from '../../log/append-rules';
 import { newEventId } from '../../log/ids';
 
 interface StreamEntry {
@@ -58,6 +58,39 @@ export class MemoryEventLog implements EventLog {
         ...(event.meta ? { meta: structuredClone(event.meta) } : {}),
       });
     }
+    this.commit(stored, claims);
+    if (key !== undefined) this.idempotent.set(key, stored);
+    return stored.map(clone);
+  }
+
+  /** See `EventLog.importEvents`: events keep their positions, ids, versions and timestamps. */
+  async importEvents(imported: readonly StoredEvent[]): Promise<void> {
+    this.assertOpen();
+    const staged = new Map<string, StreamState>();
+    const claims = new Map<string, string | null>();
+    const stored = imported.map((event, i) => {
+      const position = this.events.length + 1 + i;
+      if (event.position !== position) {
+        throw new InvalidInputError(`imported event ${i + 1}: imported events must continue the log at position ${position}, got ${event.position}`);
+      }
+      if (!isCanonicalTimestamp(event.ts)) {
+        throw new InvalidInputError(`imported event ${i + 1}: ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
+      }
+      const streamKey = `${event.type}\0${event.sid}`;
+      const before = staged.get(streamKey) ?? this.streams.get(streamKey)?.state ?? { version: 0, exists: false };
+      const after = applyAppendRules({ type: event.type, sid: event.sid, kind: event.kind, data: event.data }, before);
+      if (after.version !== event.version) {
+        throw new InvalidInputError(`imported event ${i + 1}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);
+      }
+      staged.set(streamKey, after);
+      this.stageUnique(event, claims);
+      return clone(event);
+    });
+    this.commit(stored, claims);
+    for (const [key, events] of idempotencyRuns(stored)) if (!this.idempotent.has(key)) this.idempotent.set(key, events);
+  }
+
+  private commit(stored: StoredEvent[], claims: Map<string, string | null>): void {
     for (const event of stored) {
       this.events.push(event);
       const streamKey = `${event.type}\0${event.sid}`;
@@ -67,8 +100,6 @@ export class MemoryEventLog implements EventLog {
       this.streams.set(streamKey, entry);
     }
     for (const [claimKey, sid] of claims) this.commitClaim(claimKey, sid);
-    if (key !== undefined) this.idempotent.set(key, stored);
-    return stored.map(clone);
   }
 
   /** Release the object's old claims and take its new ones, checking against holders and staged claims. */

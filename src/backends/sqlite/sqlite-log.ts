@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
 import type { AppendOptions, Durability, EventLog, IntegrityProblem, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
-import { applyAppendRules } from '../../log/append-rules';
+import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp } from '../../log/append-rules';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
@@ -50,6 +50,9 @@ export class SqliteEventLog implements EventLog {
       rollbackTo: db.prepare('ROLLBACK TO append_request'),
       streamHead: db.prepare('SELECT version, kind FROM events WHERE type = ? AND sid = ? ORDER BY version DESC LIMIT 1'),
       insert: db.prepare('INSERT INTO events (id, type, sid, kind, version, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertAt: db.prepare('INSERT INTO events (position, id, type, sid, kind, version, ts, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      sequence: db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'").pluck(),
+      keepKey: db.prepare('INSERT OR IGNORE INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
       stream: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND sid = ? ORDER BY version`),
       range: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
       from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
@@ -177,6 +180,38 @@ export class SqliteEventLog implements EventLog {
     if (key !== undefined) s.saveKey.run(key, stored[0].position, stored[stored.length - 1].position);
     this.inlineApply?.(stored);
     return stored.map((e) => structuredClone(e));
+  }
+
+  /** See `EventLog.importEvents`: events keep their positions, ids, versions and timestamps. */
+  async importEvents(events: readonly StoredEvent[]): Promise<void> {
+    this.assertOpen();
+    if (events.length === 0) return;
+    await this.committer.idle();
+    const s = this.statements;
+    try {
+      await this.writeTransaction(() => {
+        const next = Math.max(this.headSync(), (s.sequence.get() as number | undefined) ?? 0) + 1;
+        events.forEach((event, i) => {
+          const where = `imported event ${i + 1} (position ${event.position})`;
+          if (event.position !== next + i) throw new InvalidInputError(`${where}: imported events must continue the log at position ${next + i}`);
+          if (!isCanonicalTimestamp(event.ts)) {
+            throw new InvalidInputError(`${where}: ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
+          }
+          const state = this.readState(event.type, event.sid);
+          const after = applyAppendRules({ type: event.type, sid: event.sid, kind: event.kind, data: event.data }, state);
+          if (after.version !== event.version) {
+            throw new InvalidInputError(`${where}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);
+          }
+          this.uniqueKeys.apply(event);
+          const meta = event.meta ? JSON.stringify(event.meta) : null;
+          s.insertAt.run(event.position, event.id, event.type, event.sid, event.kind, event.version, Date.parse(event.ts), JSON.stringify(event.data), meta);
+        });
+        for (const [key, run] of idempotencyRuns(events)) s.keepKey.run(key, run[0].position, run[run.length - 1].position);
+        this.inlineApply?.(events.map((e) => structuredClone(e)));
+      });
+    } catch (error) {
+      throw wrapSqliteError(error, 'import failed');
+    }
   }
 
   private readState(type: string, sid: string): StreamState {

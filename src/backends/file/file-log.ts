@@ -1,0 +1,394 @@
+import type Database from 'better-sqlite3';
+import * as fs from 'node:fs';
+import { ClosedError, CorruptError, InvalidInputError } from '../../log/errors';
+import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
+import type { AppendOptions, Durability, EventLog, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import { GroupCommitter, type Outcome } from '../../log/group-commit';
+import { newEventId } from '../../log/ids';
+import { encodeSegmentHeader, SEGMENT_FORMAT } from '../../log/otoml-record';
+import { stageRequest, type AppendRequest, type StagedRequest } from './append-batch';
+import { Staging } from './append-staging';
+import { LogIndex, type Checkpoint, type FrameLocation } from './log-index';
+import { LogTail } from './log-tail';
+import { detectNetworkFs, networkFsWarning } from './network-fs';
+import { fsError, SegmentFiles } from './segment-files';
+import { readEventAt, readEvents } from './segment-scan';
+import { openSidecar, wrapSidecarError } from './sidecar';
+import { verifyLogDir } from './verify-log';
+import { WriterLock, type WriterLockOptions } from './writer-lock';
+
+/** Options of the file log. */
+export interface FileLogOptions {
+  /** `'full'` (default): fdatasync before acknowledging. `'normal'`: survives a process crash. */
+  durability?: Durability;
+  unique?: UniqueSpec;
+  /** Start a new segment once the current one would pass this size (default 64 MiB). */
+  segmentBytes?: number;
+  lock?: WriterLockOptions;
+  /** Where warnings go (network filesystem, repaired tail). Default: stderr. */
+  onWarning?: (message: string) => void;
+  busyTimeoutMs?: number;
+}
+
+/** Default segment size before rollover. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * `file:DIR`: the log as a directory of human-readable OTOML segments (see otoml-record.ts), with a
+ * rebuildable index in the sidecar database `DIR/projections.db`.
+ *
+ * - One writer at a time holds `DIR/writer.lock` (proper-lockfile); on taking it, the writer first indexes
+ *   whatever others appended. It writes at its own offset (no O_APPEND), then fdatasyncs (durability
+ *   'full') before acknowledging. Concurrent appends share one write and one fdatasync (group commit);
+ *   each stays atomic on its own, and a failing one writes no frame.
+ * - Readers (and opening, which is reading) never lock and never repair: an incomplete tail reads as
+ *   not yet written.
+ * - Only the writer repairs, and only the newest segment's torn tail, after copying it to `*.broken`.
+ *   Damage anywhere else is CORRUPT with the segment and offset; an open that meets it while indexing
+ *   the log fails with it, and so does every read of a damaged frame: nothing is ever skipped.
+ * - Stream versions, unique keys and idempotency keys are checked against the sidecar index, brought up to
+ *   the end of the log under the lock before each append, so they hold across processes. Opening reads
+ *   only what the index has not seen; deleting the sidecar makes the next open rebuild it from the log.
+ */
+export class FileEventLog implements EventLog {
+  readonly backend = 'file';
+  private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
+  private writer: { segment: number; fd: number } | undefined;
+  private failed: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly db: Database.Database,
+    private readonly files: SegmentFiles,
+    private readonly index: LogIndex,
+    private readonly tail: LogTail,
+    private readonly lock: WriterLock,
+    private readonly storeId: string,
+    private readonly unique: UniqueSpec,
+    private readonly durability: Durability,
+    private readonly segmentBytes: number,
+    /** True when open found the sidecar index missing or inconsistent and re-derived it from the log. */
+    readonly sidecarRebuilt: boolean,
+  ) {}
+
+  /** Open (creating if needed) the log in `dir`. */
+  static async open(dir: string, options: FileLogOptions = {}): Promise<FileEventLog> {
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (!Number.isInteger(segmentBytes) || segmentBytes < 4096) throw new InvalidInputError('segmentBytes must be an integer >= 4096');
+    const warn = options.onWarning ?? ((message: string) => process.stderr.write(`osis: warning: ${message}\n`));
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (error) {
+      throw fsError(error, `cannot create the log directory ${dir}`);
+    }
+    const network = detectNetworkFs(dir);
+    if (network) warn(networkFsWarning(dir, network));
+    const files = new SegmentFiles(dir);
+    const lock = new WriterLock(dir, options.lock);
+    let segments = files.list();
+    if (segments.length === 0) {
+      await lock.acquire();
+      try {
+        segments = files.list();
+        if (segments.length === 0) {
+          files.create(1, encodeSegmentHeader({ format: SEGMENT_FORMAT, storeId: newEventId(), first: 1 }));
+          segments = [1];
+        }
+      } finally {
+        lock.done();
+      }
+    }
+    if (segments[0] !== 1) throw new CorruptError(`${dir}: the first segment starts at position ${segments[0]}: segments before it are missing`);
+    const storeId = files.header(1).header.storeId;
+    for (const first of segments) {
+      const found = files.header(first).header.storeId;
+      if (found !== storeId) throw new CorruptError(`${files.path(first)}: offset 0: segment of store ${found} in the log of store ${storeId}`);
+    }
+    const db = openSidecar(dir, options.busyTimeoutMs);
+    try {
+      const unique = options.unique ?? {};
+      const index = new LogIndex(db, unique);
+      const tail = new LogTail(files, db, index, storeId, warn);
+      const rebuilt = FileEventLog.checkSidecar(db, index, tail, files, storeId, segments);
+      const log = new FileEventLog(dir, db, files, index, tail, lock, storeId, unique, options.durability ?? 'full', segmentBytes, rebuilt);
+      // Opening reads like any reader: no lock, no repair. A torn tail a crashed writer left reads as
+      // not yet written until the next append, whose writer repairs it under the lock.
+      tail.sync(false);
+      log.syncUniqueSpec();
+      return log;
+    } catch (error) {
+      lock.drop();
+      db.close();
+      files.closeAll();
+      throw wrapSidecarError(error, `cannot open the log in ${dir}`);
+    }
+  }
+
+  /** Reset the index when it is absent, of another store, or ahead of / different from the log. */
+  private static checkSidecar(db: Database.Database, index: LogIndex, tail: LogTail, files: SegmentFiles, storeId: string, segments: number[]): boolean {
+    const state = index.state();
+    if (state && state.storeId === storeId && tail.matches(state, segments)) return false;
+    const start: Checkpoint = { position: 0, segment: 1, endOffset: files.header(1).length, lastSegment: 1, lastOffset: -1, lastCrc: 0 };
+    db.transaction(() => {
+      index.clear();
+      index.saveState(storeId, start, '');
+    }).immediate();
+    return true;
+  }
+
+  /** When the declared unique fields changed since the index was built, re-derive the claims. */
+  private syncUniqueSpec(): void {
+    const wanted = uniqueFingerprint(this.unique);
+    if (this.tail.state().uniqueSpec === wanted) return;
+    this.db
+      .transaction(() => {
+        const state = this.tail.state();
+        const types = Object.keys(this.unique).filter((t) => this.unique[t].length > 0);
+        this.index.rebuildClaims(this.index.latestLive(types).map((loc) => this.readAt(loc)));
+        this.index.saveState(this.storeId, state, wanted);
+      })
+      .immediate();
+  }
+
+  /**
+   * Register the projection writer that runs inside every sidecar transaction indexing new events: this
+   * process's appends and, when it catches up, other processes' appends. If it throws, the index still
+   * advances and the projections are left to catch up on their own.
+   */
+  setInlineApply(apply: ((events: StoredEvent[]) => void) | undefined): void {
+    this.tail.onIndexed = apply;
+  }
+
+  append(events: readonly ProposedEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
+    if (this.closed) return Promise.reject(new ClosedError());
+    if (events.length === 0) return Promise.resolve([]);
+    return this.committer.submit({ kind: 'append', events, options });
+  }
+
+  /**
+   * Append events that already carry positions, ids, versions and timestamps (copying a log): they must
+   * continue this log exactly (first position = head + 1) and obey the append rules. All or nothing.
+   */
+  async importEvents(events: readonly StoredEvent[]): Promise<void> {
+    if (this.closed) throw new ClosedError();
+    if (events.length === 0) return;
+    await this.committer.submit({ kind: 'import', events });
+  }
+
+  private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
+    if (this.failed) throw this.failed;
+    if (!this.lock.held) this.tail.sync(false);
+    const { fresh } = await this.lock.acquire();
+    try {
+      // A lease held without a break since the last commit means nobody else wrote: the known end holds.
+      const state = (!fresh && this.tail.known()) || this.tail.sync(true);
+      if (fresh) this.checkNoLaterSegment(state);
+      const staging = new Staging(this.index, this.unique);
+      const replays = new Map<string, StoredEvent[]>();
+      const staged: StagedRequest[] = [];
+      let next = state.position + 1;
+      const outcomes = batch.map((request): Outcome<StoredEvent[]> => {
+        try {
+          const result = stageRequest(request, staging, next, replays, (first, last) => this.readRange(first, last));
+          if (result.frames.length > 0) {
+            staged.push(result);
+            next += result.frames.length;
+          }
+          return { ok: true, value: result.events };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      });
+      if (staged.length > 0) await this.write(state, staged);
+      return outcomes;
+    } finally {
+      this.lock.done();
+    }
+  }
+
+  /** Write the staged frames at the writer's offset, then sync them while indexing them. */
+  private async write(state: Checkpoint & { storeId: string; uniqueSpec: string }, staged: StagedRequest[]): Promise<void> {
+    const frames = staged.flatMap((s) => s.frames);
+    const bytes = frames.reduce((n, f) => n + f.bytes.length, 0);
+    let from = state;
+    if (state.endOffset > this.files.header(state.segment).length && state.endOffset + bytes > this.segmentBytes) {
+      from = this.rollover(state);
+    }
+    const fd = this.writerFd(from.segment);
+    const buffer = Buffer.concat(frames.map((f) => f.bytes), bytes);
+    try {
+      writeAll(fd, buffer, from.endOffset);
+    } catch (error) {
+      this.undo(fd, from.endOffset, error);
+      throw fsError(error, `cannot append to ${this.files.path(from.segment)}`);
+    }
+    // The sync runs on the thread pool while the index and projections are updated here; the append is
+    // acknowledged only when both are done. (Other processes can read frames before they are synced,
+    // as with any file: readers see what is written, acknowledged or not.)
+    const synced = this.durability === 'full' ? fdatasync(fd) : undefined;
+    synced?.catch(() => undefined);
+    this.indexOwn(from, staged, frames);
+    if (synced) {
+      try {
+        await synced;
+      } catch (error) {
+        this.failed = new Error(`fdatasync of ${this.files.path(from.segment)} failed: what the disk holds is unknown; reopen the store`, { cause: error });
+        throw fsError(error, `cannot sync ${this.files.path(from.segment)}`);
+      }
+    }
+  }
+
+  /** Index the frames just written (and run the inline projection hook), without reading them back. */
+  private indexOwn(from: Checkpoint, staged: StagedRequest[], frames: StagedRequest['frames']): void {
+    let offset = from.endOffset;
+    const events = staged.flatMap((s) => s.events);
+    const records = frames.map((f, i) => {
+      const record = { event: events[i], offset, end: offset + f.bytes.length, crc: f.crc, idempotencyKey: f.idempotencyKey };
+      offset = record.end;
+      return record;
+    });
+    const last = records[records.length - 1];
+    const to: Checkpoint = { position: last.event.position, segment: from.segment, endOffset: last.end, lastSegment: from.segment, lastOffset: last.offset, lastCrc: last.crc };
+    try {
+      if (!this.tail.apply(from, [{ segment: from.segment, records }], to)) this.tail.sync(false);
+    } catch {
+      // The events are in the log; the index catches up from it on the next read or write.
+      this.tail.forget();
+    }
+  }
+
+  /** Start a new segment named by the next position (temp + fsync + rename + fsync dir). */
+  private rollover(state: Checkpoint & { storeId: string; uniqueSpec: string }): Checkpoint & { storeId: string; uniqueSpec: string } {
+    const first = state.position + 1;
+    this.files.create(first, encodeSegmentHeader({ format: SEGMENT_FORMAT, storeId: this.storeId, first }));
+    const to = { ...state, segment: first, endOffset: this.files.header(first).length };
+    if (!this.tail.moveTo(state, to)) throw new CorruptError('the log index moved while this writer held the lock');
+    return to;
+  }
+
+  /** A write failed part way: cut what may have been written; if even that fails, refuse further writes. */
+  private undo(fd: number, offset: number, cause: unknown): void {
+    try {
+      fs.ftruncateSync(fd, offset);
+      fs.fsyncSync(fd);
+    } catch {
+      this.failed = new Error(`the log could not be restored after a failed write; reopen the store (${(cause as Error)?.message})`, { cause });
+    }
+  }
+
+  private writerFd(segment: number): number {
+    if (this.writer?.segment !== segment) {
+      if (this.writer) fs.closeSync(this.writer.fd);
+      this.writer = { segment, fd: fs.openSync(this.files.path(segment), 'r+') };
+    }
+    return this.writer.fd;
+  }
+
+  /** After taking the lock: no segment may lie beyond the one the log continues in. */
+  private checkNoLaterSegment(state: Checkpoint): void {
+    const segments = this.files.list();
+    const newest = segments[segments.length - 1];
+    if (newest > state.segment) {
+      throw new CorruptError(
+        `${this.files.path(newest)}: offset 0: the log ends at position ${state.position} in an earlier segment, so this one follows a gap`,
+        { details: { segment: newest, offset: 0 } },
+      );
+    }
+  }
+
+  async readStream(type: string, sid: string): Promise<StoredEvent[]> {
+    this.refresh();
+    return this.index.streamLocations(type, sid).map((loc) => this.readAt(loc));
+  }
+
+  async streamState(type: string, sid: string): Promise<StreamState> {
+    this.refresh();
+    return this.index.streamState(type, sid);
+  }
+
+  async readAll(from: number, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
+    const head = this.refresh().position;
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const start = Math.max(from, 1);
+    if (start > head || limit <= 0) return [];
+    if (options.types) {
+      if (options.types.length === 0) return [];
+      const max = Number.isFinite(limit) ? limit : -1;
+      return this.index.typedLocations(start, options.types, max).map((loc) => this.readAt(loc));
+    }
+    const last = Math.min(head, Number.isFinite(limit) ? start + limit - 1 : head);
+    return this.readRange(start, last);
+  }
+
+  /** Events `first..last` (all indexed), read sequentially across segments. */
+  private readRange(first: number, last: number): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    let loc = this.index.locate(first);
+    if (!loc) throw new CorruptError(`the log index lacks position ${first}; delete ${this.dir}/projections.db to rebuild it`);
+    let position = first;
+    for (;;) {
+      const end = readEvents(this.files, loc.segment, loc.offset, position, last, (record) => {
+        out.push(record.event);
+      });
+      position = end.position + 1;
+      if (position > last) return out;
+      if (!this.files.exists(position)) {
+        throw new CorruptError(`${this.files.path(loc.segment)}: the log index reaches position ${last} but the segments end at ${end.position}`);
+      }
+      loc = { position, segment: position, offset: this.files.header(position).length };
+    }
+  }
+
+  async head(): Promise<number> {
+    return this.refresh().position;
+  }
+
+  /** Check every frame of every segment (see `verifyLogDir`); changes nothing. */
+  async verify(onProgress?: (done: number, total: number) => void): Promise<IntegrityReport> {
+    if (this.closed) throw new ClosedError();
+    const report = verifyLogDir(this.dir, onProgress);
+    return { events: report.events, problems: report.problems };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.committer.idle();
+    this.closed = true;
+    this.lock.drop();
+    if (this.writer) fs.closeSync(this.writer.fd);
+    this.writer = undefined;
+    this.files.closeAll();
+    this.db.close();
+  }
+
+  /** Bring the index up to what others appended. */
+  private refresh(): Checkpoint {
+    if (this.closed) throw new ClosedError();
+    return this.tail.sync(false);
+  }
+
+  private readAt(loc: FrameLocation): StoredEvent {
+    return readEventAt(this.files, loc.segment, loc.offset, loc.position).event;
+  }
+}
+
+/** A stable text for a unique spec (types and fields sorted, empty ones dropped). */
+export function uniqueFingerprint(spec: UniqueSpec): string {
+  return JSON.stringify(
+    Object.keys(spec)
+      .sort()
+      .filter((t) => spec[t].length > 0)
+      .map((t) => [t, [...spec[t]].sort()]),
+  );
+}
+
+function writeAll(fd: number, buffer: Buffer, position: number): void {
+  let done = 0;
+  while (done < buffer.length) done += fs.writeSync(fd, buffer, done, buffer.length - done, position + done);
+}
+
+function fdatasync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+}

@@ -1,0 +1,4 @@
+import { fileFixture } from './backends';
+import { conformance } from './suite';
+
+conformance(fileFixture);
