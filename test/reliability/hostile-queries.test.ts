@@ -10,7 +10,7 @@ import { osis } from '../cli/run-osis';
 import { expectCode } from '../helpers/expect-error';
 import { tempDir } from '../helpers/temp';
 import { figure } from './helpers/config';
-import { memoryFixture, sqliteFixture } from '../conformance/backends';
+import { fileFixture, memoryFixture, sqliteFixture } from '../conformance/backends';
 
 const SCHEMA = { types: { item: { index: ['tag'], text: ['title'] } } };
 
@@ -47,7 +47,7 @@ describe('hostile queries: SQL and FTS5 syntax in filters and text never inject'
   let tried = 0;
   after(() => figure(`hostile queries: ${tried} filters and text queries tried, 0 injections, schema and data unchanged`));
 
-  for (const fixture of [memoryFixture, sqliteFixture]) {
+  for (const fixture of [memoryFixture, sqliteFixture, fileFixture]) {
     it(`${fixture.name}: SQL in filter values matches only equal values; FTS5 syntax is searched as words; bad syntax gets a clear error`, async () => {
       const store: Store = await openStore(fixture.freshUrl(), { schema: SCHEMA });
       try {

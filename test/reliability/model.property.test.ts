@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { openStore, type Store } from '../../src';
 import type { Collection } from '../../src/api/collection';
-import { memoryFixture, sqliteFixture, type BackendFixture } from '../conformance/backends';
+import { fileFixture, memoryFixture, sqliteFixture, type BackendFixture } from '../conformance/backends';
 import { RELIABILITY, figure } from './helpers/config';
 import { MODEL_SCHEMA, Model, SIDS, WORDS, opArb, type Op, type Outcome } from './helpers/model';
 import { expectProjectionsMatchLog } from './helpers/parity';
 
 /** Backends the model properties run on. */
-const BACKENDS: BackendFixture[] = [memoryFixture, sqliteFixture];
+const BACKENDS: BackendFixture[] = [memoryFixture, sqliteFixture, fileFixture];
 
 async function run(items: Collection, op: Op, expected: unknown): Promise<Outcome> {
   const ev = expected === undefined ? {} : { expectedVersion: expected as never };

@@ -70,7 +70,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * once, each acknowledged delete is the object's last event, verify passes, and every projection equals
  * a fresh derivation from the log. `osis verify` (the CLI) runs every 25th kill point and at the end.
  */
-export async function crashLoop(url: string, kills: number, maxDelayMs = 250): Promise<CrashLoopResult> {
+export async function crashLoop(url: string, kills: number, options: { maxDelayMs?: number; afterKill?: () => void } = {}): Promise<CrashLoopResult> {
+  const maxDelayMs = options.maxDelayMs ?? 250;
   const created = new Set<string>();
   const updated = new Map<string, number[]>();
   const deleted = new Set<string>();
@@ -91,6 +92,7 @@ export async function crashLoop(url: string, kills: number, maxDelayMs = 250): P
       await sleep(Math.random() < 0.25 ? Math.random() * 30 : Math.random() * maxDelayMs);
       writer.child.kill('SIGKILL');
       const exit = await writer.closed;
+      options.afterKill?.();
       const failure = writer.lines.find((l) => l.startsWith('E '));
       expect(failure, `writer g${k} failed by itself: ${writer.stderr()}`).to.equal(undefined);
       expect(exit.signal, `writer g${k} exit`).to.equal('SIGKILL');
