@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import { openStore } from '../../src';
 import { readSeedFile, seedStore } from '../../src/api/seed';
+import { verifyLogDir } from '../../src/backends/file/verify-log';
 import { osis } from '../cli/run-osis';
 import { expectCode } from '../helpers/expect-error';
 import { tempDir } from '../helpers/temp';
@@ -65,5 +66,27 @@ describe('regressions found by the reliability suite', () => {
         await store.close();
       }
     }
+  });
+
+  it('bug: a flipped byte in the last, complete frame of a file log was "repaired" as a torn tail, dropping an acknowledged event; now CORRUPT', async () => {
+    const dir = path.join(tempDir(), 'log');
+    const store = await openStore(`file:${dir}`);
+    for (let i = 0; i < 3; i++) await store.collection('user')._new({ name: `user ${i}` }, { sid: `u${i}` });
+    await store.close();
+    const segment = path.join(dir, '00000000000000000001.otoml');
+    const bytes = fs.readFileSync(segment);
+    bytes[bytes.length - 5] ^= 0x20;
+    fs.writeFileSync(segment, bytes);
+    const report = verifyLogDir(dir);
+    expect(report.incompleteTail).to.equal(undefined);
+    expect(report.problems).to.have.length(1);
+    expect(report.problems[0].message).to.match(/CRC mismatch: the bytes are all there, so this is damage, not a torn write/);
+    const reopened = await openStore(`file:${dir}`).catch((error: unknown) => error);
+    if (!(reopened instanceof Error)) {
+      const error = await expectCode((reopened as import('../../src').Store).collection('user')._new({ name: 'next' }), 'CORRUPT');
+      expect(error.message).to.match(/offset \d+/);
+      await (reopened as import('../../src').Store).close();
+    } else expect((reopened as { code?: string }).code).to.equal('CORRUPT');
+    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.broken')), 'nothing was cut away').to.deep.equal([]);
   });
 });
