@@ -9,12 +9,15 @@ import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry
 import { openSqlite, useShortBusyTimeout, wrapSqliteError } from './connection';
 import { EVENT_COLUMNS, LOG_SCHEMA, type EventRow } from './log-schema';
 import { UniqueKeyTable } from './unique-keys';
+import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer';
 
 /** Options of the SQLite event log. */
 export interface SqliteLogOptions {
   durability?: Durability;
   unique?: UniqueSpec;
   busyTimeoutMs?: number;
+  /** When and how the store checkpoints the WAL itself (see WalCheckpointer). */
+  walCheckpoint?: WalCheckpointOptions;
 }
 
 /**
@@ -39,6 +42,8 @@ export class SqliteEventLog implements EventLog {
   private readonly uniqueKeys: UniqueKeyTable;
   private inlineApply: InlineApply | undefined;
   private closed = false;
+  /** Keeps the WAL bounded while readers overlap (absent for in-memory databases). */
+  checkpointer: WalCheckpointer | undefined;
 
   private constructor(readonly db: Database.Database, unique: UniqueSpec, private readonly busyTimeoutMs: number) {
     this.statements = {
@@ -70,6 +75,7 @@ export class SqliteEventLog implements EventLog {
     try {
       db.exec(LOG_SCHEMA);
       const log = new SqliteEventLog(db, options.unique ?? {}, busyTimeoutMs);
+      if (file !== ':memory:') log.checkpointer = new WalCheckpointer(file, options.walCheckpoint);
       log.uniqueKeys.syncWithSpec();
       return log;
     } catch (error) {
@@ -100,6 +106,7 @@ export class SqliteEventLog implements EventLog {
     try {
       const result = fn();
       this.statements.commit.run();
+      this.checkpointer?.afterCommit();
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.statements.rollback.run();
@@ -124,6 +131,7 @@ export class SqliteEventLog implements EventLog {
 
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     const s = this.statements;
+    await this.checkpointer?.idle();
     await this.begin();
     const outcomes: Outcome<StoredEvent[]>[] = [];
     const single = batch.length === 1;
@@ -141,6 +149,7 @@ export class SqliteEventLog implements EventLog {
         }
       }
       s.commit.run();
+      this.checkpointer?.afterCommit();
     } catch (error) {
       if (this.db.inTransaction) s.rollback.run();
       throw wrapSqliteError(error, 'append failed');
@@ -271,6 +280,7 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return;
     await this.committer.idle();
     this.closed = true;
+    await this.checkpointer?.close();
     this.db.close();
   }
 
