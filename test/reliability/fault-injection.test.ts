@@ -116,4 +116,45 @@ describe('fault injection: the file backend under EIO, ENOSPC and short writes a
         Object.entries(tally).map(([k, v]) => `${k} ${v}`).join('; '),
     );
   });
+
+  it('the projection writer failing (once, or forever) on sqlite and file: acknowledged writes survive, failed ones leave nothing half-done, reopen consistent', async () => {
+    const lines: string[] = [];
+    for (const backend of ['sqlite', 'file']) {
+      for (const forever of [false, true]) {
+        const where = path.join(tempDir(), backend === 'sqlite' ? 'osis.db' : 'log');
+        const url = `${backend}:${where}`;
+        const store = await openStore(url, { schema: SCHEMA, durability: 'full' });
+        await store.collection('user')._new({ n: 0, name: 'before' }, { sid: 'before' });
+        const projection = store.projectionEngine.currentState;
+        const original = projection.apply.bind(projection);
+        let failures = 0;
+        projection.apply = (events) => {
+          if (forever || failures === 0) {
+            failures++;
+            throw Object.assign(new Error('disk I/O error (injected)'), { code: 'SQLITE_IOERR_WRITE' });
+          }
+          return original(events);
+        };
+        const outcomes = [];
+        for (const sid of ['a', 'b']) outcomes.push(await settle(store.collection('user')._new({ n: 1, name: sid }, { sid })));
+        projection.apply = original;
+        await store.close().catch(() => undefined);
+        const reopened = await openStore(url, { schema: SCHEMA });
+        try {
+          const events = await reopened.log.readAll(1);
+          outcomes.forEach((o, i) => {
+            const n = events.filter((e) => e.sid === ['a', 'b'][i]).length;
+            if (o.ok) expect(n, `${backend}: acknowledged ${['a', 'b'][i]}`).to.equal(1);
+            else expect(n, `${backend}: failed ${['a', 'b'][i]}`).to.be.at.most(1);
+          });
+          expect((await reopened.verify()).problems).to.deep.equal([]);
+          await expectProjectionsMatchLog(reopened, `${backend} projection failure`);
+        } finally {
+          await reopened.close();
+        }
+        lines.push(`${backend} ${forever ? 'forever' : 'once'}: ${outcomes.map((o) => (o.ok ? 'acknowledged' : `error ${o.code}`)).join(', ')}`);
+      }
+    }
+    figure(`projection writer failures: ${lines.join('; ')}; every reopen consistent`);
+  });
 });
