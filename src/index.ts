@@ -3,7 +3,17 @@ export { openStore, Store } from './api/store';
 export type { OpenStoreOptions, LogReader, StoreStats } from './api/store';
 export { Collection } from './api/collection';
 export type { NewOptions, WriteOptions, GetOptions, ListOptions, FindOptions, ResultPage } from './api/collection';
-export type { ChangesOptions } from './api/change-feed';
+export type { ChangesOptions, ProcessedBatch } from './api/change-feed';
+export type {
+  SubscribeOptions,
+  SubscriberHandler,
+  ProjectionHandler,
+  ProjectionContext,
+  SubscriberLag,
+  SubscriberState,
+  NamedSubscription,
+} from './api/subscribers';
+export type { SubscriberKind } from './projections/subscriber-checkpoints';
 export type { PointInTime } from './api/point-in-time';
 export { DEFAULT_STORE_URL } from './api/store-url';
 export { importTree, exportTree, copyLog } from './api/migrate';
@@ -13,7 +23,7 @@ export type { ServerOptions, RunningServer } from './api/service';
 export type { SchemaInput } from './api/schema';
 export type { ObjectRecord } from './projections/queries';
 export type { StoreSchema, TypeConfig } from './projections/config';
-export type { EventLog, AppendOptions, ReadAllOptions, Durability, UniqueSpec } from './log/event-log';
+export type { EventLog, AppendOptions, ReadAllOptions, Durability, UniqueSpec, WatchOptions, LogWatcher } from './log/event-log';
 export type { StoredEvent, ProposedEvent, EventKind, ExpectedVersion, EventMetadata, ObjectData } from './log/event';
 export {
   OsisError,

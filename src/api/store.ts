@@ -1,11 +1,23 @@
+import type Database from 'better-sqlite3';
 import * as fs from 'node:fs';
-import type { Observable } from 'rxjs';
+import { Subject, takeUntil, type Observable } from 'rxjs';
 import { ClosedError, InvalidInputError } from '../log/errors';
 import type { ProposedEvent, StoredEvent } from '../log/event';
 import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../log/event-log';
 import type { StoreSchema } from '../projections/config';
 import type { ProgressFn, ProjectionEngine, RebuildResult } from '../projections/engine';
-import { changeFeed, type ChangesOptions } from './change-feed';
+import { SubscriberCheckpoints, listCheckpoints, type SubscriberCheckpoint } from '../projections/subscriber-checkpoints';
+import { writeTransaction } from '../projections/transactions';
+import { changeBatches, changeFeed, processChanges, type ChangesOptions, type ProcessedBatch } from './change-feed';
+import {
+  NamedSubscriber,
+  assertSubscriberName,
+  type NamedSubscription,
+  type ProjectionHandler,
+  type SubscribeOptions,
+  type SubscriberHandler,
+  type SubscriberHost,
+} from './subscribers';
 import { Collection } from './collection';
 import { openBackend, type OpenedBackend } from './open-backend';
 import { loadSchema, type SchemaInput } from './schema';
@@ -37,6 +49,8 @@ export interface StoreStats {
   head: number;
   objects: Record<string, number>;
   checkpoints: Record<string, number>;
+  /** Named subscribers and user projections: kind and checkpoint position. */
+  subscribers: Record<string, { kind: SubscriberCheckpoint['kind']; position: number }>;
 }
 
 /** Open a store by URL (`sqlite:PATH`, `file:DIR`, `memory:`). Opening catches up, never rebuilds. */
@@ -60,6 +74,9 @@ export class Store {
   readonly log: LogReader;
   private readonly gate = new WriteGate();
   private readonly collections = new Map<string, Collection>();
+  private readonly closing = new Subject<void>();
+  private readonly named = new Map<string, NamedSubscriber>();
+  private subscriberHost: SubscriberHost | undefined;
   private closed = false;
 
   constructor(private readonly backend: OpenedBackend, readonly schema: StoreSchema) {
@@ -87,10 +104,99 @@ export class Store {
     return collection;
   }
 
-  /** The log as an RxJS Observable: history from `from`, then live events. */
+  /**
+   * The log as an RxJS Observable: history from `from`, then live events, with no gap and no duplicate
+   * at the seam; other processes' writes arrive within about `pollMs`, this process's at once.
+   * Backpressure: events are read in batches of `batchSize` and the next batch is read only after the
+   * subscriber's `next` has returned for every event of this one, so a synchronous subscriber never
+   * makes the store buffer more than one batch. For async work per event or batch use
+   * `processChanges` (or `subscribe` for a durable checkpoint), not `concatMap` on this Observable:
+   * concatMap would buffer without bound behind a slow handler. Completes when the store closes.
+   */
   changes(options: ChangesOptions = {}): Observable<StoredEvent> {
     this.assertOpen();
-    return changeFeed(this.backend.log, options);
+    return changeFeed(this.backend.log, options).pipe(takeUntil(this.closing));
+  }
+
+  /** As `changes`, one array per batch read (1 to `batchSize` events), with the same backpressure. */
+  changeBatches(options: ChangesOptions = {}): Observable<StoredEvent[]> {
+    this.assertOpen();
+    return changeBatches(this.backend.log, options).pipe(takeUntil(this.closing));
+  }
+
+  /**
+   * Pull-based consumption for async handlers: `handler` gets each batch, and the next batch is read
+   * only after its promise resolves, so a slow handler slows the reads instead of growing a buffer.
+   * Emits a summary after each batch; errors (and stops) with the handler's error. Nothing is
+   * checkpointed: use `subscribe` to resume after a restart.
+   */
+  processChanges(handler: (events: StoredEvent[]) => unknown, options: ChangesOptions = {}): Observable<ProcessedBatch> {
+    this.assertOpen();
+    return processChanges(this.backend.log, handler, options).pipe(takeUntil(this.closing));
+  }
+
+  /**
+   * A named subscriber with a durable checkpoint (table `subscriber_checkpoints` in the projection
+   * database). It starts after its checkpoint (or at `options.from` the first time) and checkpoints
+   * after `handler` resolves for each batch: delivery is at least once (a crash between the handler
+   * and the checkpoint redelivers that batch). One name runs once per store object; a failed handler
+   * stops it (`done` rejects, `onError` is called) and the batch is delivered again on the next start.
+   */
+  async subscribe(name: string, handler: SubscriberHandler, options: SubscribeOptions = {}): Promise<NamedSubscription> {
+    return this.startNamed(name, 'subscriber', handler, options);
+  }
+
+  /**
+   * A user projection, applied exactly once: for each batch, `handler(events, { db })` runs inside a
+   * transaction of the projection database (better-sqlite3, the store's own file on `sqlite:`) that
+   * also moves the projection's checkpoint, so its writes and the checkpoint commit together or not
+   * at all. Events the checkpoint already covers are never handed over again, even when several
+   * processes run the same projection. The handler must be synchronous.
+   */
+  async project(name: string, handler: ProjectionHandler, options: SubscribeOptions = {}): Promise<NamedSubscription> {
+    return this.startNamed(name, 'projection', handler, options);
+  }
+
+  /**
+   * Run `fn` with the projection database (better-sqlite3), serialised with projection writes: the
+   * way to read the tables of user projections. Keep `fn` synchronous and read-only.
+   */
+  async withProjectionDb<T>(fn: (db: Database.Database) => T): Promise<T> {
+    this.assertOpen();
+    const projections = this.backend.projections;
+    return projections.runExclusive(() => fn(projections.db));
+  }
+
+  private async startNamed(
+    name: string,
+    kind: 'subscriber' | 'projection',
+    handler: SubscriberHandler | ProjectionHandler,
+    options: SubscribeOptions,
+  ): Promise<NamedSubscription> {
+    this.assertOpen();
+    assertSubscriberName(name);
+    const host = await this.subscribers();
+    this.assertOpen();
+    if (this.named.has(name)) throw new InvalidInputError(`${kind} ${JSON.stringify(name)} is already running in this store`, { field: 'name' });
+    const subscriber = new NamedSubscriber(name, kind, host, handler, options);
+    this.named.set(name, subscriber);
+    return subscriber.start();
+  }
+
+  private async subscribers(): Promise<SubscriberHost> {
+    if (!this.subscriberHost) {
+      const projections = this.backend.projections;
+      const db = projections.db;
+      const checkpoints = await projections.runExclusive(() => writeTransaction(db, () => new SubscriberCheckpoints(db)));
+      this.subscriberHost ??= {
+        log: this.backend.log,
+        db: projections.db,
+        checkpoints,
+        exclusive: (fn) => projections.runExclusive(fn),
+        release: (name) => this.named.delete(name),
+      };
+    }
+    return this.subscriberHost;
   }
 
   /** Drop the projections and derive them again from the log. */
@@ -128,6 +234,9 @@ export class Store {
       head: await this.backend.log.head(),
       objects: this.backend.projections.queries.counts(),
       checkpoints: this.backend.projections.checkpoints(),
+      subscribers: Object.fromEntries(
+        listCheckpoints(this.backend.projections.db).map((c) => [c.name, { kind: c.kind, position: c.position }]),
+      ),
     };
   }
 
@@ -135,6 +244,9 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.next();
+    this.closing.complete();
+    await Promise.all([...this.named.values()].map((s) => s.stop()));
     await this.gate.alone(async () => undefined);
     await this.backend.close();
   }

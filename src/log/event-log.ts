@@ -30,6 +30,23 @@ export interface IntegrityReport {
   problems: IntegrityProblem[];
 }
 
+/** Options of `EventLog.watch`. */
+export interface WatchOptions {
+  /**
+   * How often a backend that polls (SQLite's `PRAGMA data_version`, the file backend's fallback) looks
+   * for other writers' commits, in ms. A hint: backends clamp it to their own bounds (default 20).
+   */
+  intervalMs?: number;
+  /** Called once if watching fails for good; the watcher is closed by then. */
+  onError?: (error: unknown) => void;
+}
+
+/** A running `EventLog.watch`. */
+export interface LogWatcher {
+  /** Stop watching; no `onChange` call follows. Idempotent. */
+  close(): Promise<void>;
+}
+
 /** Durability of an acknowledged append. */
 export type Durability = 'full' | 'normal';
 
@@ -71,6 +88,20 @@ export interface EventLog {
 
   /** Position of the last committed event, 0 for an empty log. */
   head(): Promise<number>;
+
+  /**
+   * Optional capability: call `onChange` (no arguments) soon after the log may have grown, so a change
+   * feed need not poll `readAll`. A signal is a hint, never data: signals may be coalesced or spurious,
+   * and the reader re-reads from its own position. Musts when implemented:
+   * - an append through this log object signals right after it commits (no poll wait);
+   * - commits by other connections or processes on the same store signal within about `intervalMs`
+   *   (SQLite: `PRAGMA data_version` polling; file: `fs.watch` with a polling fallback; PostgreSQL:
+   *   LISTEN/NOTIFY);
+   * - every commit that happens after the returned promise resolves is signalled at least once;
+   * - the watcher holds no reference that keeps the process alive (timers are `unref`ed);
+   * - closing the log ends its watchers with `onError(ClosedError)`.
+   */
+  watch?(onChange: () => void, options?: WatchOptions): Promise<LogWatcher>;
 
   /**
    * Optional capability: append events that already carry positions, ids, versions and timestamps, as

@@ -90,6 +90,14 @@ export class ProjectionEngine {
     });
   }
 
+  /**
+   * Run `fn` while no other projection job (catch-up, rebuild) runs in this process: the lane every
+   * other writer of the projection database (named subscribers, user projections) goes through.
+   */
+  runExclusive<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.exclusive(async () => fn());
+  }
+
   /** Checkpoint positions by projection name. */
   checkpoints(): Record<string, number> {
     return { [CURRENT_STATE]: this.currentState.position(), [FULL_TEXT]: this.fulltext.position() };

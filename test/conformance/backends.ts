@@ -5,6 +5,10 @@ import { tempDir } from '../helpers/temp';
 export interface BackendCaps {
   /** Data survives close() and a new openStore() on the same URL. */
   persistent: boolean;
+  /** Several log objects (other stores in this process, other processes) may write one store at once. */
+  multiProcess: boolean;
+  /** The log implements the optional `EventLog.watch` capability (change signals instead of polling). */
+  watch: boolean;
 }
 
 /** How the conformance suite gets a fresh store URL for each test. */
@@ -17,18 +21,18 @@ export interface BackendFixture {
 
 export const memoryFixture: BackendFixture = {
   name: 'memory',
-  caps: { persistent: false },
+  caps: { persistent: false, multiProcess: false, watch: true },
   freshUrl: () => 'memory:',
 };
 
 export const sqliteFixture: BackendFixture = {
   name: 'sqlite',
-  caps: { persistent: true },
+  caps: { persistent: true, multiProcess: true, watch: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
 };
 
 export const fileFixture: BackendFixture = {
   name: 'file',
-  caps: { persistent: true },
+  caps: { persistent: true, multiProcess: true, watch: true },
   freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
 };

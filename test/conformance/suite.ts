@@ -1,5 +1,7 @@
 import type { BackendFixture } from './backends';
 import { badInputCases } from './bad-input';
+import { changeFeedCases } from './change-feed';
+import { namedSubscriberCases } from './subscribers';
 import { concurrencyCases } from './concurrency';
 import { crudCases } from './crud';
 import { eventLogCases } from './event-log';
@@ -13,5 +15,7 @@ export function conformance(fixture: BackendFixture): void {
     concurrencyCases(fixture);
     queryCases(fixture);
     badInputCases(fixture);
+    changeFeedCases(fixture);
+    namedSubscriberCases(fixture);
   });
 }

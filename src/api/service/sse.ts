@@ -116,6 +116,10 @@ export class EventStreams implements SubscriberView {
         res.end(`event: error\ndata: ${JSON.stringify(toRpcError(error))}\n\n`);
         client.stop();
       },
+      complete: () => {
+        client.stop();
+        if (!res.writableEnded) res.end();
+      },
     });
     if (res.destroyed) client.stop();
   }

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { io } from '../../log/file-io';
 import { ClosedError, CorruptError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
-import type { AppendOptions, Durability, EventLog, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import type { AppendOptions, Durability, EventLog, IntegrityReport, LogWatcher, ReadAllOptions, UniqueSpec, WatchOptions } from '../../log/event-log';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { encodeSegmentHeader, SEGMENT_FORMAT } from '../../log/otoml-record';
@@ -10,6 +10,7 @@ import { stageRequest, type AppendRequest, type StagedRequest } from './append-b
 import { Staging } from './append-staging';
 import { LogIndex, type Checkpoint, type FrameLocation } from './log-index';
 import { LogTail } from './log-tail';
+import { LogDirWatch } from './log-watch';
 import { detectNetworkFs, networkFsWarning } from './network-fs';
 import { fsError, SegmentFiles } from './segment-files';
 import { readEventAt, readEvents } from './segment-scan';
@@ -55,6 +56,7 @@ export class FileEventLog implements EventLog {
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private writer: { segment: number; fd: number } | undefined;
   private failed: Error | undefined;
+  private readonly changes: LogDirWatch;
   private closed = false;
 
   private constructor(
@@ -70,7 +72,9 @@ export class FileEventLog implements EventLog {
     private readonly segmentBytes: number,
     /** True when open found the sidecar index missing or inconsistent and re-derived it from the log. */
     readonly sidecarRebuilt: boolean,
-  ) {}
+  ) {
+    this.changes = new LogDirWatch(files);
+  }
 
   /** Open (creating if needed) the log in `dir`. */
   static async open(dir: string, options: FileLogOptions = {}): Promise<FileEventLog> {
@@ -200,7 +204,10 @@ export class FileEventLog implements EventLog {
           return { ok: false, error };
         }
       });
-      if (staged.length > 0) await this.write(state, staged);
+      if (staged.length > 0) {
+        await this.write(state, staged);
+        this.changes.notify();
+      }
       return outcomes;
     } finally {
       this.lock.done();
@@ -345,6 +352,12 @@ export class FileEventLog implements EventLog {
     return this.refresh().position;
   }
 
+  /** See `EventLog.watch`: own appends at once, other processes' through fs.watch and a size poll. */
+  async watch(onChange: () => void, options: WatchOptions = {}): Promise<LogWatcher> {
+    if (this.closed) throw new ClosedError();
+    return this.changes.watch(onChange, options);
+  }
+
   /** Check every frame of every segment (see `verifyLogDir`); changes nothing. */
   async verify(onProgress?: (done: number, total: number) => void): Promise<IntegrityReport> {
     if (this.closed) throw new ClosedError();
@@ -356,6 +369,7 @@ export class FileEventLog implements EventLog {
     if (this.closed) return;
     await this.committer.idle();
     this.closed = true;
+    this.changes.close();
     this.lock.drop();
     if (this.writer) io.closeSync(this.writer.fd);
     this.writer = undefined;

@@ -1,6 +1,7 @@
 import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { StoredEvent, ProposedEvent, StreamState } from '../../log/event';
-import type { AppendOptions, EventLog, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import type { AppendOptions, EventLog, LogWatcher, ReadAllOptions, UniqueSpec, WatchOptions } from '../../log/event-log';
+import { ChangeNotifier } from '../../log/change-notifier';
 import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp, uniqueClaims, uniqueViolation } from '../../log/append-rules';
 import { newEventId } from '../../log/ids';
 
@@ -22,6 +23,7 @@ export class MemoryEventLog implements EventLog {
   /** `type\0sid` → the claim keys that object holds */
   private readonly claimsBySid = new Map<string, Set<string>>();
   private readonly idempotent = new Map<string, StoredEvent[]>();
+  private readonly notifier = new ChangeNotifier();
   private closed = false;
 
   constructor(private readonly unique: UniqueSpec = {}) {}
@@ -100,6 +102,7 @@ export class MemoryEventLog implements EventLog {
       this.streams.set(streamKey, entry);
     }
     for (const [claimKey, sid] of claims) this.commitClaim(claimKey, sid);
+    if (stored.length > 0) this.notifier.notify();
   }
 
   /** Release the object's old claims and take its new ones, checking against holders and staged claims. */
@@ -163,8 +166,15 @@ export class MemoryEventLog implements EventLog {
     return this.events.length;
   }
 
+  /** Signals each append as it is stored (there is no other writer). */
+  async watch(onChange: () => void, options: WatchOptions = {}): Promise<LogWatcher> {
+    this.assertOpen();
+    return this.notifier.watch(onChange, options);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.notifier.close();
   }
 
   private assertOpen(): void {

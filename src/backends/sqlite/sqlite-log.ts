@@ -1,13 +1,26 @@
 import type Database from 'better-sqlite3';
+import * as path from 'node:path';
 import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
-import type { AppendOptions, Durability, EventLog, IntegrityProblem, IntegrityReport, ReadAllOptions, UniqueSpec } from '../../log/event-log';
+import type {
+  AppendOptions,
+  Durability,
+  EventLog,
+  IntegrityProblem,
+  IntegrityReport,
+  LogWatcher,
+  ReadAllOptions,
+  UniqueSpec,
+  WatchOptions,
+} from '../../log/event-log';
 import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp } from '../../log/append-rules';
+import { ChangeNotifier, type WatchedFiles } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
 import { openSqlite, useShortBusyTimeout, wrapSqliteError } from './connection';
 import { EVENT_COLUMNS, LOG_SCHEMA, type EventRow } from './log-schema';
+import { decodeRawRows } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
 import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer';
 
@@ -40,6 +53,10 @@ export class SqliteEventLog implements EventLog {
   private readonly statements;
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private readonly uniqueKeys: UniqueKeyTable;
+  private readonly notifier: ChangeNotifier;
+  /** `PRAGMA data_version` as last seen by the watch probe. */
+  private seenVersion = 0;
+  private readonly typedReads = new Map<number, Database.Statement>();
   private inlineApply: InlineApply | undefined;
   private closed = false;
   /** Keeps the WAL bounded while readers overlap (absent for in-memory databases). */
@@ -60,12 +77,20 @@ export class SqliteEventLog implements EventLog {
       keepKey: db.prepare('INSERT OR IGNORE INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
       stream: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE type = ? AND sid = ? ORDER BY version`),
       range: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position BETWEEN ? AND ? ORDER BY position`),
-      from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+      from: db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`).raw(),
       head: db.prepare('SELECT position FROM events ORDER BY position DESC LIMIT 1').pluck(),
       findKey: db.prepare('SELECT first_position, last_position FROM idempotency WHERE key = ?'),
       saveKey: db.prepare('INSERT INTO idempotency (key, first_position, last_position) VALUES (?, ?, ?)'),
+      dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
     this.uniqueKeys = new UniqueKeyTable(db, unique);
+    const probe = () => {
+      const version = this.dataVersion();
+      if (version === this.seenVersion) return false;
+      this.seenVersion = version;
+      return true;
+    };
+    this.notifier = new ChangeNotifier(probe, { files: walFiles(db.name) });
   }
 
   /** Open (creating if needed) the log in `file`. */
@@ -154,6 +179,7 @@ export class SqliteEventLog implements EventLog {
       if (this.db.inTransaction) s.rollback.run();
       throw wrapSqliteError(error, 'append failed');
     }
+    if (outcomes.some((o) => o.ok)) this.notifier.notify();
     return outcomes;
   }
 
@@ -221,6 +247,7 @@ export class SqliteEventLog implements EventLog {
     } catch (error) {
       throw wrapSqliteError(error, 'import failed');
     }
+    this.notifier.notify();
   }
 
   private readState(type: string, sid: string): StreamState {
@@ -242,13 +269,39 @@ export class SqliteEventLog implements EventLog {
     this.assertOpen();
     if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
     const limit = options.limit ?? -1;
-    if (!options.types) return (this.statements.from.all(from, limit) as EventRow[]).map(rowToEvent);
+    if (!options.types) return decodeRawRows(this.statements.from.all(from, limit) as unknown[][]);
     if (options.types.length === 0) return [];
-    const marks = options.types.map(() => '?').join(', ');
-    const stmt = this.db.prepare(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`,
-    );
-    return (stmt.all(from, ...options.types, limit) as EventRow[]).map(rowToEvent);
+    return decodeRawRows(this.typedRead(options.types.length).all(from, ...options.types, limit) as unknown[][]);
+  }
+
+  /** The prepared raw-mode read of events of `count` types (cached: a typed feed runs it on every poll). */
+  private typedRead(count: number): Database.Statement {
+    let stmt = this.typedReads.get(count);
+    if (!stmt) {
+      const marks = Array.from({ length: count }, () => '?').join(', ');
+      stmt = this.db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? AND type IN (${marks}) ORDER BY position LIMIT ?`).raw();
+      if (this.typedReads.size < 16) this.typedReads.set(count, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * Signals this connection's commits at once, and other connections' (other stores in this process,
+   * other processes) through `fs.watch` on the WAL and, as the fallback, by polling
+   * `PRAGMA data_version`, which changes when another connection commits.
+   */
+  async watch(onChange: () => void, options: WatchOptions = {}): Promise<LogWatcher> {
+    this.assertOpen();
+    if (!this.notifier.watching) this.seenVersion = this.dataVersion();
+    return this.notifier.watch(onChange, options);
+  }
+
+  private dataVersion(): number {
+    try {
+      return this.statements.dataVersion.get() as number;
+    } catch (error) {
+      throw wrapSqliteError(error, 'cannot watch the log');
+    }
   }
 
   async head(): Promise<number> {
@@ -280,6 +333,7 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return;
     await this.committer.idle();
     this.closed = true;
+    this.notifier.close();
     await this.checkpointer?.close();
     this.db.close();
   }
@@ -287,6 +341,13 @@ export class SqliteEventLog implements EventLog {
   private assertOpen(): void {
     if (this.closed) throw new ClosedError();
   }
+}
+
+/** The database and its WAL, whose changes signal other connections' commits between polls. */
+function walFiles(file: string): WatchedFiles | undefined {
+  if (!file || file === ':memory:') return undefined;
+  const base = path.basename(file);
+  return { dir: path.dirname(path.resolve(file)), accept: (name) => name === `${base}-wal` || name === base };
 }
 
 /** Decode one `events` row. */

@@ -5,7 +5,7 @@ import { openStore } from '../../../src';
 import { verifyLogDir } from '../../../src/backends/file/verify-log';
 import { tempDir } from '../../helpers/temp';
 import { runFixture } from '../../helpers/spawn-ts';
-import { FIRST_SEGMENT, openLog } from './helpers';
+import { openLog } from './helpers';
 
 describe('file backend: several processes', function () {
   this.timeout(300_000);
@@ -41,8 +41,10 @@ describe('file backend: several processes', function () {
     const dir = path.join(tempDir(), 'log');
     const go = path.join(tempDir(), 'go');
     const runs = [runFixture('file-appender.ts', [dir, 'a', '150', go, '20']), runFixture('file-appender.ts', [dir, 'b', '150', go, '20'])];
-    await new Promise((r) => setTimeout(r, 200));
-    while (!fs.existsSync(path.join(dir, FIRST_SEGMENT))) await new Promise((r) => setTimeout(r, 20));
+    // Both processes must be open and waiting before either starts, or a slow start-up means no contention.
+    const ready = () => ['a', 'b'].every((p) => fs.existsSync(`${go}.${p}.ready`));
+    const deadline = Date.now() + 60_000;
+    while (!ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     fs.writeFileSync(go, '');
     const [a, b] = await Promise.all(runs);
     expect(a.code, a.stderr).to.equal(0);

@@ -106,6 +106,10 @@ export async function crashLoop(url: string, kills: number, options: { maxDelayM
       result.lost = await checkStore(url, created, updated, deleted, `kill point ${k + 1}`);
       expect(result.lost, `acknowledged writes lost at kill point ${k + 1}`).to.equal(0);
       result.kills++;
+      if (result.kills % 100 === 0 && kills >= 200) {
+        // eslint-disable-next-line no-console
+        console.log(`      [progress] ${url.split(':')[0]}: ${result.kills} kill points survived, ${created.size} creates acknowledged, lost 0`);
+      }
       if ((k + 1) % 25 === 0 || k === kills - 1) {
         const run = osis(['verify', '--store', url]);
         expect(run.code, `osis verify at kill point ${k + 1}: ${run.stdout}${run.stderr}`).to.equal(0);

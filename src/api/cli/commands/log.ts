@@ -3,6 +3,7 @@ import { InvalidInputError } from '../../../log/errors';
 import { EXIT } from '../exit-codes';
 import { intOption, printJson, withStore } from '../context';
 import { progressBar } from '../progress';
+import { followLog } from '../follow';
 
 /** log, stats, rebuild, verify: whole-store commands. */
 export function storeCommands(): Command[] {
@@ -10,7 +11,7 @@ export function storeCommands(): Command[] {
     .description('print the global log as NDJSON events; --follow keeps streaming new ones')
     .option('--from <pos>', 'first position to print', '1')
     .option('--type <type>', 'only events of this type')
-    .option('--follow', 'keep streaming new events until interrupted')
+    .option('--follow', 'keep streaming new events (also from other processes) until SIGINT/SIGTERM')
     .action(async (options: { from: string; type?: string; follow?: boolean }, command: Command) => {
       const from = intOption(options.from, '--from', 0)!;
       const types = options.type ? [options.type] : undefined;
@@ -24,15 +25,7 @@ export function storeCommands(): Command[] {
           }
           return;
         }
-        await new Promise<void>((resolve, reject) => {
-          const subscription = store.changes({ from, types }).subscribe({ next: printJson, error: reject });
-          const stop = () => {
-            subscription.unsubscribe();
-            resolve();
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        });
+        await followLog(store, { from, types });
       });
     });
 
