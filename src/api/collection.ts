@@ -10,7 +10,7 @@ import { buildSnapshot } from '../projections/snapshot';
 import { parsePointInTime, resolveAt, type PointInTime } from './point-in-time';
 import { checkSeed, isAlreadySeeded, seedStore } from './seed';
 import type { Store } from './store';
-import { assertSid, checkExpectedVersion, checkLimit, checkObject, isPlainObject } from './validate';
+import { assertSid, checkExpectedVersion, checkLimit, checkObject, checkOptions, isPlainObject } from './validate';
 
 /** Options shared by every write. */
 export interface WriteOptions {
@@ -51,14 +51,19 @@ export interface ResultPage<T> {
 }
 
 const RETRIES = 8;
+const WRITE_OPTIONS = ['expectedVersion', 'idempotencyKey', 'meta'] as const;
+const NEW_OPTIONS = ['sid', ...WRITE_OPTIONS] as const;
+const GET_OPTIONS = ['at', 'withMeta'] as const;
+const PAGE_OPTIONS = ['limit', 'cursor', 'filter', 'text', 'at'] as const;
 
 /** The OSIS API of one object type. Every method is async and validates its input first. */
 export class Collection {
   constructor(readonly type: string, private readonly store: Store, private readonly projections: ProjectionEngine) {}
 
   /** Create an object; mints a ULID sid unless one is given (in the object or `options.sid`). */
-  async _new(object: ObjectData, options: NewOptions = {}): Promise<ObjectData> {
+  async _new(object: ObjectData, given?: NewOptions): Promise<ObjectData> {
     checkObject(object);
+    const options = checkOptions<NewOptions>(given, NEW_OPTIONS, '_new');
     const sid = options.sid ?? object.sid ?? newEventId();
     assertSid(sid);
     if (object.sid !== undefined && object.sid !== sid) {
@@ -95,8 +100,9 @@ export class Collection {
   }
 
   /** The object, or with `withMeta` its record; NOT_FOUND when absent (at `at`, when given). */
-  async _get(sid: string, options: GetOptions = {}): Promise<ObjectData | ObjectRecord> {
+  async _get(sid: string, given?: GetOptions): Promise<ObjectData | ObjectRecord> {
     assertSid(sid);
+    const options = checkOptions<GetOptions>(given, GET_OPTIONS, '_get');
     if (options.at === undefined) await this.store.syncForRead();
     else this.store.assertOpen();
     if (options.at === undefined && !options.withMeta) {
@@ -110,8 +116,9 @@ export class Collection {
   }
 
   /** OSIS full replace: the object (carrying its sid) becomes the new state. NOT_FOUND when absent. */
-  async _set(object: ObjectData, options: WriteOptions = {}): Promise<ObjectData> {
+  async _set(object: ObjectData, given?: WriteOptions): Promise<ObjectData> {
     checkObject(object);
+    const options = checkOptions<WriteOptions>(given, WRITE_OPTIONS, '_set');
     if (object.sid === undefined) throw new InvalidInputError('_set needs the object to carry its sid');
     assertSid(object.sid);
     const expected = checkExpectedVersion(options.expectedVersion) ?? 'exists';
@@ -120,8 +127,9 @@ export class Collection {
   }
 
   /** Apply an RFC 7396 merge patch to the current object; returns the new object. */
-  async _update(sid: string, patch: Record<string, unknown>, options: WriteOptions = {}): Promise<ObjectData> {
+  async _update(sid: string, patch: Record<string, unknown>, optionsGiven?: WriteOptions): Promise<ObjectData> {
     assertSid(sid);
+    const options = checkOptions<WriteOptions>(optionsGiven, WRITE_OPTIONS, '_update');
     if (!isPlainObject(patch)) throw new InvalidInputError('a patch must be a JSON object');
     checkObject(patch);
     if (patch.sid !== undefined && patch.sid !== sid) throw new InvalidInputError('a patch cannot change the sid');
@@ -143,8 +151,9 @@ export class Collection {
   }
 
   /** Delete the object; NOT_FOUND when absent. */
-  async _delete(sid: string, options: WriteOptions = {}): Promise<void> {
+  async _delete(sid: string, given?: WriteOptions): Promise<void> {
     assertSid(sid);
+    const options = checkOptions<WriteOptions>(given, WRITE_OPTIONS, '_delete');
     const expected = checkExpectedVersion(options.expectedVersion) ?? 'exists';
     await this.write({ sid, kind: 'deleted', data: {}, expectedVersion: expected }, options);
   }
@@ -156,22 +165,22 @@ export class Collection {
   }
 
   /** Sids in sid order, a page at a time. */
-  async _list(options: ListOptions = {}): Promise<ResultPage<string>> {
-    return this.page(options, false) as Promise<ResultPage<string>>;
+  async _list(options?: ListOptions): Promise<ResultPage<string>> {
+    return this.page(options, false, '_list') as Promise<ResultPage<string>>;
   }
 
   /** Whole objects in sid order, a page at a time. */
-  async _list_full(options: ListOptions = {}): Promise<ResultPage<ObjectData>> {
-    return this.page(options, true) as Promise<ResultPage<ObjectData>>;
+  async _list_full(options?: ListOptions): Promise<ResultPage<ObjectData>> {
+    return this.page(options, true, '_list_full') as Promise<ResultPage<ObjectData>>;
   }
 
   /** Sids matching a filter and/or full-text query (ranked by BM25 when text is given). */
-  async _find(options: FindOptions = {}): Promise<ResultPage<string>> {
-    return this.page(options, false) as Promise<ResultPage<string>>;
+  async _find(options?: FindOptions): Promise<ResultPage<string>> {
+    return this.page(options, false, '_find') as Promise<ResultPage<string>>;
   }
 
-  async _find_full(options: FindOptions = {}): Promise<ResultPage<ObjectData>> {
-    return this.page(options, true) as Promise<ResultPage<ObjectData>>;
+  async _find_full(options?: FindOptions): Promise<ResultPage<ObjectData>> {
+    return this.page(options, true, '_find_full') as Promise<ResultPage<ObjectData>>;
   }
 
   /** Every event of the object, oldest first; NOT_FOUND when it never existed. */
@@ -182,12 +191,8 @@ export class Collection {
     return events;
   }
 
-  private async page(options: FindOptions, full: boolean): Promise<ResultPage<unknown>> {
-    if (!isPlainObject(options)) throw new InvalidInputError('options must be an object');
-    const known = new Set(['limit', 'cursor', 'filter', 'text', 'at']);
-    for (const key of Object.keys(options)) {
-      if (!known.has(key)) throw new InvalidInputError(`unknown option ${JSON.stringify(key)} (expected limit, cursor, filter, text, at)`);
-    }
+  private async page(given: FindOptions | undefined, full: boolean, method: string): Promise<ResultPage<unknown>> {
+    const options = checkOptions<FindOptions>(given, PAGE_OPTIONS, method);
     this.store.assertOpen();
     const limit = checkLimit(options.limit);
     const filter: FilterClause[] = parseFilter(options.filter);

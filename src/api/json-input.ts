@@ -6,9 +6,10 @@ import { MAX_DEPTH, MAX_OBJECT_BYTES, checkJsonValue } from './validate';
  * before parsing, and prototype keys are rejected after, with a message that names the problem.
  */
 export function parseJsonInput(text: string, what = 'JSON', maxBytes = MAX_OBJECT_BYTES): unknown {
-  if (Buffer.byteLength(text) > maxBytes) throw new InvalidInputError(`${what} is larger than ${maxBytes} bytes`);
-  const depth = maxNesting(text);
+  if (text.length > maxBytes || Buffer.byteLength(text) > maxBytes) throw new InvalidInputError(`${what} is larger than ${maxBytes} bytes`);
+  const { depth, longestString } = scanJson(text);
   if (depth > MAX_DEPTH) throw new InvalidInputError(`${what} is nested deeper than ${MAX_DEPTH}`);
+  if (longestString > MAX_OBJECT_BYTES) throw new InvalidInputError(`${what} has a string longer than ${MAX_OBJECT_BYTES} characters`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -21,19 +22,89 @@ export function parseJsonInput(text: string, what = 'JSON', maxBytes = MAX_OBJEC
 
 /** Deepest bracket nesting outside strings, scanned without parsing. */
 export function maxNesting(text: string): number {
+  return scanJson(text).depth;
+}
+
+/**
+ * Deepest bracket nesting outside strings and the longest string (escapes counted as the one character
+ * they stand for), in one pass without parsing. Unterminated strings are left to the parser.
+ */
+export function scanJson(text: string): { depth: number; longestString: number } {
   let depth = 0;
   let max = 0;
-  let inString = false;
+  let longestString = 0;
+  let slash = -1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i++;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) {
+    if (c === 0x22) {
+      let length = 0;
+      let j = i + 1;
+      for (;;) {
+        const quote = text.indexOf('"', j);
+        if (slash < j) {
+          const found = text.indexOf('\\', j);
+          slash = found < 0 ? Infinity : found;
+        }
+        if (quote < 0) {
+          j = text.length;
+          break;
+        }
+        if (slash > quote) {
+          length += quote - j;
+          j = quote;
+          break;
+        }
+        length += slash - j + 1;
+        j = slash + (text.charCodeAt(slash + 1) === 0x75 ? 6 : 2);
+      }
+      if (length > longestString) longestString = length;
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) {
       depth++;
       if (depth > max) max = depth;
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
-  return max;
+  return { depth: max, longestString };
+}
+
+/**
+ * A streaming bounds check over raw JSON bytes, fed chunk by chunk while a large file is read, so a
+ * bomb is refused after reading about as much as the limits allow rather than the whole file. A string
+ * whose raw bytes exceed six times MAX_OBJECT_BYTES (the widest escape, \uXXXX, is six bytes for one
+ * character) cannot fit in an object.
+ */
+export function jsonBoundsInspector(what: string): (chunk: Buffer) => void {
+  const maxStringBytes = 6 * MAX_OBJECT_BYTES;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let run = 0;
+  return (chunk) => {
+    for (let i = 0; i < chunk.length; i++) {
+      if (inString) {
+        if (escaped) {
+          escaped = false;
+          run++;
+          continue;
+        }
+        const quote = chunk.indexOf(0x22, i);
+        const slash = chunk.indexOf(0x5c, i);
+        const stop = quote < 0 ? (slash < 0 ? chunk.length : slash) : slash < 0 ? quote : Math.min(quote, slash);
+        run += stop - i;
+        if (run > maxStringBytes) throw new InvalidInputError(`${what} has a string longer than ${MAX_OBJECT_BYTES} characters`);
+        i = stop;
+        if (stop === chunk.length) break;
+        if (chunk[stop] === 0x5c) escaped = true;
+        else inString = false;
+        continue;
+      }
+      const c = chunk[i];
+      if (c === 0x22) {
+        inString = true;
+        run = 0;
+      } else if (c === 0x7b || c === 0x5b) {
+        if (++depth > MAX_DEPTH) throw new InvalidInputError(`${what} is nested deeper than ${MAX_DEPTH}`);
+      } else if (c === 0x7d || c === 0x5d) depth--;
+    }
+  };
 }

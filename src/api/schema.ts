@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import { InvalidInputError } from '../log/errors';
 import { parseToml } from '../log/toml-codec';
+import { readInputFile } from './input-file';
 import type { UniqueSpec } from '../log/event-log';
 import type { StoreSchema, TypeConfig } from '../projections/config';
 import { assertFieldName, assertTypeName, isPlainObject } from './validate';
@@ -11,17 +11,14 @@ export interface SchemaInput {
 }
 
 const TYPE_KEYS = new Set(['index', 'unique', 'text']);
+/** Largest schema file. */
+const MAX_SCHEMA_BYTES = 1024 * 1024;
 
 /** Load a schema from a TOML file path, or validate an already parsed one. */
 export function loadSchema(input: SchemaInput | string | undefined): StoreSchema {
   if (input === undefined) return { types: {} };
   if (typeof input === 'string') {
-    let text: string;
-    try {
-      text = fs.readFileSync(input, 'utf8');
-    } catch (error) {
-      throw new InvalidInputError(`cannot read schema file ${input}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-    }
+    const text = readInputFile(input, 'schema file', MAX_SCHEMA_BYTES);
     return parseSchema(parseToml(text, `schema file ${input}`), input);
   }
   return parseSchema(input, 'schema');

@@ -1,9 +1,9 @@
-import * as fs from 'node:fs';
 import { InvalidInputError, VersionConflictError } from '../log/errors';
 import { parseToml } from '../log/toml-codec';
-import { parseJsonInput } from './json-input';
+import { readInputFile } from './input-file';
+import { jsonBoundsInspector, parseJsonInput } from './json-input';
 import type { Store } from './store';
-import { assertSid, assertTypeName, checkJsonValue, isPlainObject } from './validate';
+import { assertSid, assertTypeName, checkJsonValue, checkObject, isPlainObject } from './validate';
 
 /** Objects to seed, by type; every object carries its sid. */
 export type SeedObjects = Record<string, Record<string, unknown>[]>;
@@ -14,20 +14,19 @@ export interface SeedResult {
   existing: number;
 }
 
+/** Largest JSON seed file; a TOML seed is bounded by the TOML limits (see toml-codec). */
+export const MAX_JSON_SEED_BYTES = 64 * 1024 * 1024;
+
 /** Read a seed file: TOML with `[[type]]` tables, or JSON `{ "type": [ {…}, … ] }` (by extension or content). */
 export function readSeedFile(file: string): SeedObjects {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInputError(`cannot read seed file ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`);
-  }
-  const json = file.endsWith('.json') || /^\s*\{/.test(text);
-  const raw = json ? parseJsonInput(text, `seed file ${file}`, 64 * 1024 * 1024) : parseToml(text, `seed file ${file}`);
+  const looksJson = file.endsWith('.json');
+  const text = readInputFile(file, 'seed file', MAX_JSON_SEED_BYTES, looksJson ? jsonBoundsInspector(`seed file ${file}`) : undefined);
+  const json = looksJson || /^\s*\{/.test(text);
+  const raw = json ? parseJsonInput(text, `seed file ${file}`, MAX_JSON_SEED_BYTES) : parseToml(text, `seed file ${file}`);
   return checkSeed(raw, `seed file ${file}`);
 }
 
-/** Validate seed objects: known-good type names, arrays of objects with valid sids. */
+/** Validate seed objects, all of them before anything is written: type names, arrays of valid objects with valid sids. */
 export function checkSeed(raw: unknown, where = 'seed'): SeedObjects {
   if (!isPlainObject(raw)) throw new InvalidInputError(`${where}: expected a table of types`);
   checkJsonValue(raw, '', 0);
@@ -38,7 +37,13 @@ export function checkSeed(raw: unknown, where = 'seed'): SeedObjects {
     objects.forEach((object, i) => {
       if (!isPlainObject(object)) throw new InvalidInputError(`${where}: ${type}[${i}] is not an object`);
       if (object.sid === undefined) throw new InvalidInputError(`${where}: ${type}[${i}] has no sid; seeds are keyed by sid`);
-      assertSid(object.sid);
+      try {
+        assertSid(object.sid);
+        checkObject(object);
+      } catch (error) {
+        if (error instanceof InvalidInputError) throw new InvalidInputError(`${where}: ${type}[${i}]: ${error.message}`, error.details);
+        throw error;
+      }
     });
     out[type] = objects as Record<string, unknown>[];
   }

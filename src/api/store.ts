@@ -5,7 +5,7 @@ import { ClosedError, InvalidInputError } from '../log/errors';
 import type { ProposedEvent, StoredEvent } from '../log/event';
 import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../log/event-log';
 import type { StoreSchema } from '../projections/config';
-import type { ProgressFn, RebuildResult } from '../projections/engine';
+import type { ProgressFn, ProjectionEngine, RebuildResult } from '../projections/engine';
 import { SubscriberCheckpoints, listCheckpoints, type SubscriberCheckpoint } from '../projections/subscriber-checkpoints';
 import { writeTransaction } from '../projections/transactions';
 import { changeBatches, changeFeed, processChanges, type ChangesOptions, type ProcessedBatch } from './change-feed';
@@ -292,6 +292,11 @@ export class Store {
   /** @internal */
   get eventLog(): EventLog {
     return this.backend.log;
+  }
+
+  /** @internal The projection engine (tools and reliability tests compare it with the log). */
+  get projectionEngine(): ProjectionEngine {
+    return this.backend.projections;
   }
 
   /** @internal */

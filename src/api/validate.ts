@@ -84,6 +84,19 @@ export function checkJsonValue(value: unknown, path: string, depth: number): voi
   throw new InvalidInputError(`value at ${path || '/'} is not JSON (${describe(value)})`);
 }
 
+/**
+ * Check a method's options argument: undefined (no options) or a plain object whose keys are all in
+ * `known`. A misspelt option is named rather than ignored.
+ */
+export function checkOptions<T extends object>(options: unknown, known: readonly string[], method: string): T {
+  if (options === undefined) return {} as T;
+  if (!isPlainObject(options)) throw new InvalidInputError(`${method} options must be an object, got ${describe(options)}`);
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new InvalidInputError(`${method}: unknown option ${JSON.stringify(key)} (expected ${known.join(', ')})`);
+  }
+  return options as T;
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);

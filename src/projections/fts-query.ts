@@ -8,6 +8,8 @@ import { InvalidInputError } from '../log/errors';
 export function toFtsExpression(query: string): string {
   if (typeof query !== 'string') throw new InvalidInputError('text must be a string');
   if (query.length > 1000) throw new InvalidInputError('text query is longer than 1000 characters');
+  const control = /[\u0000-\u0008\u000b\u000e-\u001f\u007f]/.exec(query);
+  if (control) throw new InvalidInputError(`text query contains the control character U+${control[0].charCodeAt(0).toString(16).padStart(4, '0')} at position ${control.index + 1}`);
   const parts: string[] = [];
   let i = 0;
   let pendingOr = false;

@@ -1,7 +1,8 @@
-import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../log/errors';
+import { readInputStdin } from '../input-file';
 import { parseJsonInput } from '../json-input';
+import { MAX_OBJECT_BYTES } from '../validate';
 import { openStore, type Store } from '../store';
 import { DEFAULT_STORE_URL } from '../store-url';
 
@@ -38,7 +39,7 @@ export async function withStore<T>(command: Command, fn: (store: Store) => Promi
 
 /** Parse a JSON argument; `-` reads standard input. */
 export function jsonArgument(text: string, what: string): unknown {
-  const source = text === '-' ? fs.readFileSync(0, 'utf8') : text;
+  const source = text === '-' ? readInputStdin(`${what} on standard input`, MAX_OBJECT_BYTES) : text;
   return parseJsonInput(source, what);
 }
 

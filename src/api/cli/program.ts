@@ -14,9 +14,15 @@ export function buildProgram(version: string): Command {
     .option('--schema <file>', 'schema TOML file (default ./osis.toml when present)')
     .addOption(new Option('--durability <mode>', 'full: acknowledged writes survive power loss; normal: survive a crash').choices(['full', 'normal']))
     .showHelpAfterError('(run osis --help for usage)')
+    .configureOutput({ outputError: usageError })
     .exitOverride();
   for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands(), ...migrateCommands(), serveCommand()]) {
-    program.addCommand(command.exitOverride());
+    program.addCommand(command.configureOutput({ outputError: usageError }).exitOverride());
   }
   return program;
+}
+
+/** Usage errors found by commander follow the contract's stderr form too: `osis: INVALID_INPUT: message`. */
+function usageError(text: string, write: (text: string) => void): void {
+  write(`osis: INVALID_INPUT: ${text.replace(/^error: /, '')}`);
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import * as fs from 'node:fs';
+import { io } from '../../log/file-io';
 import { ClosedError, CorruptError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
 import type { AppendOptions, Durability, EventLog, IntegrityReport, LogWatcher, ReadAllOptions, UniqueSpec, WatchOptions } from '../../log/event-log';
@@ -82,7 +82,7 @@ export class FileEventLog implements EventLog {
     if (!Number.isInteger(segmentBytes) || segmentBytes < 4096) throw new InvalidInputError('segmentBytes must be an integer >= 4096');
     const warn = options.onWarning ?? ((message: string) => process.stderr.write(`osis: warning: ${message}\n`));
     try {
-      fs.mkdirSync(dir, { recursive: true });
+      io.mkdirSync(dir);
     } catch (error) {
       throw fsError(error, `cannot create the log directory ${dir}`);
     }
@@ -277,8 +277,8 @@ export class FileEventLog implements EventLog {
   /** A write failed part way: cut what may have been written; if even that fails, refuse further writes. */
   private undo(fd: number, offset: number, cause: unknown): void {
     try {
-      fs.ftruncateSync(fd, offset);
-      fs.fsyncSync(fd);
+      io.ftruncateSync(fd, offset);
+      io.fsyncSync(fd);
     } catch {
       this.failed = new Error(`the log could not be restored after a failed write; reopen the store (${(cause as Error)?.message})`, { cause });
     }
@@ -286,8 +286,8 @@ export class FileEventLog implements EventLog {
 
   private writerFd(segment: number): number {
     if (this.writer?.segment !== segment) {
-      if (this.writer) fs.closeSync(this.writer.fd);
-      this.writer = { segment, fd: fs.openSync(this.files.path(segment), 'r+') };
+      if (this.writer) io.closeSync(this.writer.fd);
+      this.writer = { segment, fd: io.openSync(this.files.path(segment), 'r+') };
     }
     return this.writer.fd;
   }
@@ -371,7 +371,7 @@ export class FileEventLog implements EventLog {
     this.closed = true;
     this.changes.close();
     this.lock.drop();
-    if (this.writer) fs.closeSync(this.writer.fd);
+    if (this.writer) io.closeSync(this.writer.fd);
     this.writer = undefined;
     this.files.closeAll();
     this.db.close();
@@ -400,9 +400,9 @@ export function uniqueFingerprint(spec: UniqueSpec): string {
 
 function writeAll(fd: number, buffer: Buffer, position: number): void {
   let done = 0;
-  while (done < buffer.length) done += fs.writeSync(fd, buffer, done, buffer.length - done, position + done);
+  while (done < buffer.length) done += io.writeSync(fd, buffer, done, buffer.length - done, position + done);
 }
 
 function fdatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fs.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+  return new Promise((resolve, reject) => io.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import * as fs from 'node:fs';
+import { io } from '../../log/file-io';
 import * as path from 'node:path';
 import type { StoredEvent } from '../../log/event';
 import { readFrame } from '../../log/otoml-record';
@@ -177,20 +177,20 @@ export class LogTail {
     const file = this.files.path(segment);
     const damaged = this.files.read(segment, offset, size - offset);
     let broken = `${file}.${offset}.broken`;
-    for (let n = 1; fs.existsSync(broken); n++) broken = `${file}.${offset}.${n}.broken`;
-    const out = fs.openSync(broken, 'wx');
+    for (let n = 1; io.existsSync(broken); n++) broken = `${file}.${offset}.${n}.broken`;
+    const out = io.openSync(broken, 'wx');
     try {
-      fs.writeSync(out, damaged, 0, damaged.length, 0);
-      fs.fsyncSync(out);
+      io.writeSync(out, damaged, 0, damaged.length, 0);
+      io.fsyncSync(out);
     } finally {
-      fs.closeSync(out);
+      io.closeSync(out);
     }
-    const fd = fs.openSync(file, 'r+');
+    const fd = io.openSync(file, 'r+');
     try {
-      fs.ftruncateSync(fd, offset);
-      fs.fsyncSync(fd);
+      io.ftruncateSync(fd, offset);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
     this.files.syncDir();
     this.warn(

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs';
+import { io } from '../../log/file-io';
 import * as path from 'node:path';
 import { CorruptError, OsisError } from '../../log/errors';
 import { parseSegmentHeader, type SegmentHeader } from '../../log/otoml-record';
@@ -31,7 +31,7 @@ export class SegmentFiles {
   /** First positions of the segments present, ascending. */
   list(): number[] {
     const firsts: number[] = [];
-    for (const name of fs.readdirSync(this.dir)) {
+    for (const name of io.readdirSync(this.dir)) {
       const first = parseSegmentFileName(name);
       if (first !== undefined) firsts.push(first);
     }
@@ -44,7 +44,7 @@ export class SegmentFiles {
 
   /** Whether the segment starting at `first` exists (no exception on absence). */
   exists(first: number): boolean {
-    return fs.statSync(this.path(first), { throwIfNoEntry: false }) !== undefined;
+    return io.statSync(this.path(first)) !== undefined;
   }
 
   /** A read descriptor for the segment, opened once. */
@@ -52,7 +52,7 @@ export class SegmentFiles {
     let fd = this.fds.get(first);
     if (fd === undefined) {
       try {
-        fd = fs.openSync(this.path(first), 'r');
+        fd = io.openSync(this.path(first), 'r');
       } catch (error) {
         throw fsError(error, `cannot open segment ${segmentFileName(first)}`);
       }
@@ -63,7 +63,7 @@ export class SegmentFiles {
 
   /** Current size of the segment in bytes. */
   size(first: number): number {
-    return fs.fstatSync(this.fd(first)).size;
+    return io.fstatSync(this.fd(first)).size;
   }
 
   /** Read `length` bytes at `offset` (fewer at the end of the file). */
@@ -72,7 +72,7 @@ export class SegmentFiles {
     let done = 0;
     const fd = this.fd(first);
     while (done < length) {
-      const n = fs.readSync(fd, buf, done, length - done, offset + done);
+      const n = io.readSync(fd, buf, done, length - done, offset + done);
       if (n === 0) break;
       done += n;
     }
@@ -101,41 +101,41 @@ export class SegmentFiles {
     const final = this.path(first);
     const temp = path.join(this.dir, `.${segmentFileName(first)}.tmp`);
     try {
-      const fd = fs.openSync(temp, 'w');
+      const fd = io.openSync(temp, 'w');
       try {
-        fs.writeSync(fd, header, 0, header.length, 0);
-        fs.fsyncSync(fd);
+        io.writeSync(fd, header, 0, header.length, 0);
+        io.fsyncSync(fd);
       } finally {
-        fs.closeSync(fd);
+        io.closeSync(fd);
       }
-      fs.renameSync(temp, final);
+      io.renameSync(temp, final);
       this.syncDir();
     } catch (error) {
-      fs.rmSync(temp, { force: true });
+      io.rmSync(temp);
       throw fsError(error, `cannot create segment ${segmentFileName(first)}`);
     }
   }
 
   /** fsync the directory, making renames and new files durable. */
   syncDir(): void {
-    const fd = fs.openSync(this.dir, 'r');
+    const fd = io.openSync(this.dir, 'r');
     try {
-      fs.fsyncSync(fd);
+      io.fsyncSync(fd);
     } finally {
-      fs.closeSync(fd);
+      io.closeSync(fd);
     }
   }
 
   /** Forget cached state of a segment (after it was truncated or replaced). */
   forget(first: number): void {
     const fd = this.fds.get(first);
-    if (fd !== undefined) fs.closeSync(fd);
+    if (fd !== undefined) io.closeSync(fd);
     this.fds.delete(first);
     this.headers.delete(first);
   }
 
   closeAll(): void {
-    for (const fd of this.fds.values()) fs.closeSync(fd);
+    for (const fd of this.fds.values()) io.closeSync(fd);
     this.fds.clear();
     this.headers.clear();
   }

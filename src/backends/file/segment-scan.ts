@@ -126,6 +126,12 @@ function classifyDamage(
   if (!again.ok && again.incomplete && again.frameLine && crcMatchesToEnd(rest, 0, rest.length, again.frameLine)) {
     return stopAt('corrupt', { badOffset: at, reason: 'the frame length field is damaged' });
   }
+  if (!again.ok && !again.incomplete && !rest.includes(0)) {
+    // A torn write leaves a frame cut short, or blocks that never landed (zeros): its bytes are a prefix
+    // of the frame. A frame all present, holding no zeros, that still fails its check was damaged after
+    // it was written (it may have been acknowledged): never repaired away.
+    return stopAt('corrupt', { badOffset: at, reason: `${reason}: the bytes are all there, so this is damage, not a torn write` });
+  }
   return stopAt('incomplete', { badOffset: at, reason });
 }
 

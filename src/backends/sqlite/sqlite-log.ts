@@ -22,12 +22,15 @@ import { openSqlite, useShortBusyTimeout, wrapSqliteError } from './connection';
 import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
 import { decodeRawRows } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
+import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer';
 
 /** Options of the SQLite event log. */
 export interface SqliteLogOptions {
   durability?: Durability;
   unique?: UniqueSpec;
   busyTimeoutMs?: number;
+  /** When and how the store checkpoints the WAL itself (see WalCheckpointer). */
+  walCheckpoint?: WalCheckpointOptions;
 }
 
 /**
@@ -56,6 +59,8 @@ export class SqliteEventLog implements EventLog {
   private readonly typedReads = new Map<number, Database.Statement>();
   private inlineApply: InlineApply | undefined;
   private closed = false;
+  /** Keeps the WAL bounded while readers overlap (absent for in-memory databases). */
+  checkpointer: WalCheckpointer | undefined;
 
   private constructor(readonly db: Database.Database, unique: UniqueSpec, private readonly busyTimeoutMs: number) {
     this.statements = {
@@ -96,6 +101,7 @@ export class SqliteEventLog implements EventLog {
     try {
       db.exec(LOG_SCHEMA);
       const log = new SqliteEventLog(db, options.unique ?? {}, busyTimeoutMs);
+      if (file !== ':memory:') log.checkpointer = new WalCheckpointer(file, options.walCheckpoint);
       log.uniqueKeys.syncWithSpec();
       return log;
     } catch (error) {
@@ -126,6 +132,7 @@ export class SqliteEventLog implements EventLog {
     try {
       const result = fn();
       this.statements.commit.run();
+      this.checkpointer?.afterCommit();
       return result;
     } catch (error) {
       if (this.db.inTransaction) this.statements.rollback.run();
@@ -150,11 +157,13 @@ export class SqliteEventLog implements EventLog {
 
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     const s = this.statements;
+    await this.checkpointer?.idle();
     await this.begin();
     let outcomes: Outcome<StoredEvent[]>[];
     try {
       outcomes = batch.length === 1 ? [{ ok: true, value: this.appendOne(batch[0]) }] : this.appendEach(batch);
       s.commit.run();
+      this.checkpointer?.afterCommit();
     } catch (error) {
       if (this.db.inTransaction) s.rollback.run();
       throw wrapSqliteError(error, 'append failed');
@@ -362,6 +371,7 @@ export class SqliteEventLog implements EventLog {
     await this.committer.idle();
     this.closed = true;
     this.notifier.close();
+    await this.checkpointer?.close();
     this.db.close();
   }
 
