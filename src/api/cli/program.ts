@@ -4,6 +4,7 @@ import { storeCommands } from './commands/log';
 import { migrateCommands } from './commands/migrate';
 import { seedCommand } from './commands/seed';
 import { serveCommand } from './commands/serve';
+import { benchCommand } from './commands/bench';
 
 /** The `osis` command line: global options are accepted before or after a command's own words. */
 export function buildProgram(version: string): Command {
@@ -16,7 +17,7 @@ export function buildProgram(version: string): Command {
     .showHelpAfterError('(run osis --help for usage)')
     .configureOutput({ outputError: usageError })
     .exitOverride();
-  for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands(), ...migrateCommands(), serveCommand()]) {
+  for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands(), ...migrateCommands(), serveCommand(), benchCommand()]) {
     program.addCommand(command.configureOutput({ outputError: usageError }).exitOverride());
   }
   return program;

@@ -1,0 +1,37 @@
+import { Command } from 'commander';
+import { InvalidInputError } from '../../../log/errors';
+import { formatTable, runBench } from '../../../bench';
+import { benchFeed } from '../../../bench/feed-bench';
+import { runServiceBench } from '../../../bench/service-bench';
+import { printJson } from '../context';
+
+/** bench: the figures of the issues, as ratios to raw baselines measured in the same run. */
+export function benchCommand(): Command {
+  return new Command('bench')
+    .description('measure the store against raw baselines in one run and print a table (or --json)')
+    .option('--json', 'print the report as JSON')
+    .option('--quick', 'tiny sizes: a smoke run of seconds')
+    .option('--only <list>', 'comma-separated groups or scenario ids: new, get, find, open, rebuild')
+    .option('--scale <n>', 'multiply dataset sizes and operation counts', '1')
+    .option('--service', 'also measure TYPE_get over HTTP and write-to-SSE latency')
+    .option('--feed', 'also measure cross-process change-feed latency and catch-up rate (sqlite and file)')
+    .action(async (options: { json?: boolean; quick?: boolean; only?: string; scale: string; service?: boolean; feed?: boolean }) => {
+      const scale = Number(options.scale);
+      if (!Number.isFinite(scale)) throw new InvalidInputError(`--scale must be a number, got ${JSON.stringify(options.scale)}`);
+      const report = await runBench({
+        json: Boolean(options.json),
+        quick: Boolean(options.quick),
+        scale,
+        ...(options.only ? { only: options.only.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      });
+      const service = options.service ? await runServiceBench(options.quick ? { durationMs: 500, rounds: 1, objects: 100, sseWrites: 20 } : {}) : undefined;
+      const feed = options.feed ? [await benchFeed({ backend: 'sqlite' }), await benchFeed({ backend: 'file' })] : undefined;
+      if (options.json) {
+        printJson({ ...report, ...(service ? { service } : {}), ...(feed ? { feed } : {}) });
+        return;
+      }
+      process.stdout.write(`${formatTable(report)}\n`);
+      if (service) process.stdout.write(`\nservice: ${JSON.stringify(service, null, 2)}\n`);
+      if (feed) for (const f of feed) process.stdout.write(`\nfeed ${f.backend}: p99 ${f.crossProcessLatencyMs.p99.toFixed(1)} ms, catch-up ${Math.round(f.catchUp.eventsPerSecond)} ev/s\n`);
+    });
+}
