@@ -14,6 +14,8 @@ interface Writer {
   child: ChildProcess;
   lines: string[];
   loaded: Promise<void>;
+  /** Resolves when the store is open and writing (or the process ended). */
+  ready: Promise<void>;
   closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stderr: () => string;
 }
@@ -25,6 +27,8 @@ function spawnWriter(url: string, prefix: string): Writer {
   let stderr = '';
   let onLoaded: () => void = () => undefined;
   const loaded = new Promise<void>((resolve) => (onLoaded = resolve));
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
     buffer += chunk;
@@ -34,16 +38,18 @@ function spawnWriter(url: string, prefix: string): Writer {
       buffer = buffer.slice(newline + 1);
       if (line === 'loaded') onLoaded();
       else lines.push(line);
+      if (line === 'ready') onReady();
     }
   });
   child.stderr!.on('data', (d) => (stderr += d));
   const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('close', (code, signal) => {
       onLoaded();
+      onReady();
       resolve({ code, signal });
     }),
   );
-  return { child, lines, loaded, closed, stderr: () => stderr };
+  return { child, lines, loaded, ready, closed, stderr: () => stderr };
 }
 
 /** What one crash loop survived. */
@@ -88,8 +94,14 @@ export async function crashLoop(url: string, kills: number, options: { maxDelayM
       await writer.loaded;
       topUp();
       writer.child.stdin!.write('go\n');
-      // One kill in four lands within the first 30 ms: while the store is opening and catching up.
-      await sleep(Math.random() < 0.25 ? Math.random() * 30 : Math.random() * maxDelayMs);
+      // One kill in four lands within 30 ms of the start, while the store opens, catches up and repairs;
+      // the others at a random moment of the writing that follows (timed from "ready", so a slow open
+      // on a loaded machine does not turn every kill point into an open).
+      if (Math.random() < 0.25) await sleep(Math.random() * 30);
+      else {
+        await writer.ready;
+        await sleep(Math.random() * maxDelayMs);
+      }
       writer.child.kill('SIGKILL');
       const exit = await writer.closed;
       options.afterKill?.();
