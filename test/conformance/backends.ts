@@ -9,6 +9,8 @@ export interface BackendCaps {
   multiProcess: boolean;
   /** The log implements the optional `EventLog.watch` capability (change signals instead of polling). */
   watch: boolean;
+  /** The log implements the optional `EventLog.readAllEncoded` (events with their data as JSON text). */
+  encodedReads: boolean;
 }
 
 /** How the conformance suite gets a fresh store URL for each test. */
@@ -21,18 +23,18 @@ export interface BackendFixture {
 
 export const memoryFixture: BackendFixture = {
   name: 'memory',
-  caps: { persistent: false, multiProcess: false, watch: true },
+  caps: { persistent: false, multiProcess: false, watch: true, encodedReads: false },
   freshUrl: () => 'memory:',
 };
 
 export const sqliteFixture: BackendFixture = {
   name: 'sqlite',
-  caps: { persistent: true, multiProcess: true, watch: true },
+  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
 };
 
 export const fileFixture: BackendFixture = {
   name: 'file',
-  caps: { persistent: true, multiProcess: true, watch: true },
+  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: false },
   freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
 };
