@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { MemoryEventLog } from '../backends/memory/memory-log';
 import { FileEventLog } from '../backends/file/file-log';
 import { SqliteEventLog } from '../backends/sqlite/sqlite-log';
+import { retryOpeningWhileBusy } from '../backends/sqlite/connection';
 import { InvalidInputError } from '../log/errors';
 import type { Durability, EventLog } from '../log/event-log';
 import type { StoreSchema } from '../projections/config';
@@ -53,7 +54,7 @@ export async function openBackend(url: string, options: BackendOptions): Promise
       const log = SqliteEventLog.open(parsed.path, { durability: options.durability, unique });
       let projections: ProjectionEngine;
       try {
-        projections = new ProjectionEngine(log.db, options.schema);
+        projections = retryOpeningWhileBusy(() => new ProjectionEngine(log.db, options.schema), 30_000);
       } catch (error) {
         await log.close();
         throw error;

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CorruptError, LockedError, OsisError } from '../../log/errors';
 import type { Durability } from '../../log/event-log';
+import { isLockBusy } from '../../log/busy-retry';
 
 /**
  * SQLite's own busy handler sleeps in C, blocking the event loop with back-offs of up to 100 ms, so
@@ -20,13 +21,32 @@ export function openSqlite(file: string, durability: Durability, busyTimeoutMs =
   try {
     const db = new Database(file);
     db.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
-    if (file !== ':memory:') db.pragma('journal_mode = WAL');
+    if (file !== ':memory:') retryOpeningWhileBusy(() => db.pragma('journal_mode = WAL'), busyTimeoutMs);
     db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
     return db;
   } catch (error) {
     throw wrapSqliteError(error, `cannot open ${file}`);
   }
 }
+
+/**
+ * Run a set-up step of opening, retrying while SQLite answers SQLITE_BUSY at once (it does so, without
+ * calling the busy handler, when several processes open a new database together and waiting could
+ * deadlock). Opening is synchronous, so this sleeps synchronously between tries.
+ */
+export function retryOpeningWhileBusy<T>(step: () => T, timeoutMs: number): T {
+  const deadline = Date.now() + timeoutMs;
+  for (let tries = 0; ; tries++) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isLockBusy(error) || Date.now() >= deadline) throw error;
+    }
+    Atomics.wait(SLEEPER, 0, 0, 1 + Math.random() * Math.min(2 + tries, 20));
+  }
+}
+
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
 
 /** Switch to the short busy timeout for steady-state work. */
 export function useShortBusyTimeout(db: Database.Database): void {

@@ -18,7 +18,7 @@ import { ChangeNotifier, type WatchedFiles } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
-import { openSqlite, useShortBusyTimeout, wrapSqliteError } from './connection';
+import { openSqlite, retryOpeningWhileBusy, useShortBusyTimeout, wrapSqliteError } from './connection';
 import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
 import { decodeRawRows } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
@@ -99,10 +99,10 @@ export class SqliteEventLog implements EventLog {
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     const db = openSqlite(file, options.durability ?? 'full', busyTimeoutMs);
     try {
-      db.exec(LOG_SCHEMA);
+      retryOpeningWhileBusy(() => db.transaction(() => db.exec(LOG_SCHEMA)).immediate(), busyTimeoutMs);
       const log = new SqliteEventLog(db, options.unique ?? {}, busyTimeoutMs);
       if (file !== ':memory:') log.checkpointer = new WalCheckpointer(file, options.walCheckpoint);
-      log.uniqueKeys.syncWithSpec();
+      retryOpeningWhileBusy(() => log.uniqueKeys.syncWithSpec(), busyTimeoutMs);
       return log;
     } catch (error) {
       db.close();
