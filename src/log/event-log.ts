@@ -87,10 +87,16 @@ export interface EventLog {
   readAll(from: number, options?: ReadAllOptions): Promise<StoredEvent[]>;
 
   /**
-   * Optional: the events `readAll` returns, with data left as stored JSON text. A backend that stores
-   * JSON offers it so that rebuilds decode only each object's final state, not every event.
+   * Optional: the events `readAll` returns, with data left as the stored text (JSON unless the log
+   * offers `decodeEncodedData`), so that rebuilds decode only each object's final state, not every event.
    */
   readAllEncoded?(from: number, options?: ReadAllOptions): Promise<EncodedEvent[]>;
+
+  /**
+   * Optional, with `readAllEncoded`: decode an `EncodedEvent.data` text. A log whose encoded data is not
+   * JSON text (the file log keeps each record's TOML data table) offers it; without it, data is JSON.
+   */
+  decodeEncodedData?(data: string): Record<string, unknown>;
 
   /** Position of the last committed event, 0 for an empty log. */
   head(): Promise<number>;

@@ -51,7 +51,7 @@ export interface StoredEvent {
 }
 
 /**
- * A committed event with its data still in the stored JSON text: what bulk readers (rebuilds) fold
+ * A committed event with its data still in the stored text: what bulk readers (rebuilds) fold
  * without decoding every event. Metadata and the event id are left out.
  */
 export interface EncodedEvent {
@@ -62,7 +62,7 @@ export interface EncodedEvent {
   version: number;
   /** Commit time, ms since the epoch. */
   ts: number;
-  /** `JSON.stringify` of the event's data. */
+  /** The event's data as the log stores it: `JSON.stringify` text, or what `EventLog.decodeEncodedData` decodes. */
   data: string;
 }
 

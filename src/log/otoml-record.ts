@@ -252,14 +252,26 @@ const ENVELOPE = ['position', 'id', 'type', 'sid', 'kind', 'version', 'ts'] as c
 
 /** Decode a frame's payload; CORRUPT when it is not a well-formed record for `frame.position`. */
 export function decodeFrame(buf: Buffer, frame: Frame): DecodedRecord {
+  const { reader, envelope, idempotencyKey } = readEnvelope(buf, frame);
+  const data = readSection(reader, DATA_HEADER);
+  const meta = reader.done ? undefined : readSection(reader, META_HEADER);
+  if (!reader.done) reader.fail('the end of the record');
+  const event: StoredEvent = { ...envelope, data };
+  if (meta) event.meta = meta;
+  return idempotencyKey !== undefined ? { event, idempotencyKey } : { event };
+}
+
+/** Header lines of a record's tables. */
+export const DATA_HEADER = '[data]\n';
+export const META_HEADER = '[meta]\n';
+
+/** Decode a frame's envelope lines (the general path); the reader stops at the first table header. */
+export function readEnvelope(buf: Buffer, frame: Frame) {
   const text = buf.toString('utf8', frame.payloadStart, frame.end);
   const reader = new OtomlReader(text);
   const values: unknown[] = [];
   for (const key of ENVELOPE) values.push(readEnvelopeLine(reader, key));
   const idempotencyKey = text.startsWith('idempotency_key ', reader.i) ? readEnvelopeLine(reader, 'idempotency_key') : undefined;
-  const data = readSection(reader, '[data]\n');
-  const meta = reader.done ? undefined : readSection(reader, '[meta]\n');
-  if (!reader.done) reader.fail('the end of the record');
   const [position, id, type, sid, kind, version, ts] = values;
   if (
     position !== frame.position ||
@@ -275,9 +287,8 @@ export function decodeFrame(buf: Buffer, frame: Frame): DecodedRecord {
   ) {
     throw new CorruptError(`record at position ${frame.position} lacks a valid envelope`);
   }
-  const event: StoredEvent = { position, id, type, sid, kind: kind as EventKind, version, ts, data };
-  if (meta) event.meta = meta;
-  return idempotencyKey !== undefined ? { event, idempotencyKey: idempotencyKey as string } : { event };
+  const envelope = { position, id, type, sid, kind: kind as EventKind, version, ts };
+  return { reader, envelope, idempotencyKey: idempotencyKey as string | undefined };
 }
 
 function readEnvelopeLine(reader: OtomlReader, key: string): unknown {
@@ -293,6 +304,11 @@ function readEnvelopeLine(reader: OtomlReader, key: string): unknown {
 function readSection(reader: OtomlReader, header: string): Record<string, unknown> {
   if (!reader.text.startsWith(header, reader.i)) reader.fail(JSON.stringify(header.trim()));
   reader.i += header.length;
+  return readTableLines(reader);
+}
+
+/** `key = value` lines up to the next table header or the end. */
+export function readTableLines(reader: OtomlReader): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   while (!reader.done && reader.text.charCodeAt(reader.i) !== 0x5b) {
     const key = reader.readKey();

@@ -15,7 +15,7 @@ export interface FoldedObject {
   updatedAt: number;
 }
 
-/** A folded object whose data is held as `D` (decoded, or JSON text while folding encoded events). */
+/** A folded object whose data is held as `D` (decoded, or stored text while folding encoded events). */
 interface Folded<D> extends Omit<FoldedObject, 'data' | 'json'> {
   data: D | null;
 }
@@ -73,7 +73,7 @@ const READ_BATCH = 20_000;
 
 /**
  * Read the log in batches and fold each object's events in memory. When the log offers
- * `readAllEncoded`, data stays JSON text while folding and only each object's final state is decoded.
+ * `readAllEncoded`, data stays stored text while folding and only each object's final state is decoded.
  */
 export async function foldLog(log: EventLog, limit: FoldLimit = {}, onProgress?: ProgressFn, from = 1, into?: FoldedLog): Promise<FoldedLog> {
   const folded: FoldedLog = into ?? { objects: new Map(), events: 0, position: 0 };
@@ -102,9 +102,12 @@ export async function foldLog(log: EventLog, limit: FoldLimit = {}, onProgress?:
     onProgress?.(next - 1, head);
   }
   if (encoded) {
+    const decode = log.decodeEncodedData?.bind(log);
     for (const [key, object] of encoded) {
-      const json = object.data ?? undefined;
-      folded.objects.set(key, { ...object, data: json === undefined ? null : JSON.parse(json), ...(json === undefined ? {} : { json }) });
+      const text = object.data ?? undefined;
+      if (text === undefined) folded.objects.set(key, { ...object, data: null });
+      else if (decode) folded.objects.set(key, { ...object, data: decode(text) });
+      else folded.objects.set(key, { ...object, data: JSON.parse(text), json: text });
     }
   }
   return folded;

@@ -9,7 +9,7 @@ export interface BackendCaps {
   multiProcess: boolean;
   /** The log implements the optional `EventLog.watch` capability (change signals instead of polling). */
   watch: boolean;
-  /** The log implements the optional `EventLog.readAllEncoded` (events with their data as JSON text). */
+  /** The log implements the optional `EventLog.readAllEncoded` (events with their data as stored text). */
   encodedReads: boolean;
 }
 
@@ -35,6 +35,6 @@ export const sqliteFixture: BackendFixture = {
 
 export const fileFixture: BackendFixture = {
   name: 'file',
-  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: false },
+  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
   freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
 };

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { StoredEvent } from '../../src';
+import { decodeDataTable, decodeFrameEncoded } from '../../src/log/otoml-encoded';
 import { decodeFrame, encodeFrame, readFrame } from '../../src/log/otoml-record';
 import { sortedCopy } from '../../src/log/otoml-value';
 import { parseToml } from '../../src/log/toml-codec';
@@ -103,5 +104,32 @@ describe('property: OTOML frames round-trip any event (unicode, big and odd numb
       { numRuns: Math.max(50, runs / 5) },
     );
     figure(`OTOML frames end to end: ${count} runs`);
+  });
+
+  it('bulk reads (decodeFrameEncoded, then decodeDataTable) give what decodeFrame gives, frame by frame, never reading past a frame', () => {
+    let count = 0;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(eventArb, fc.option(text, { nil: undefined })), { minLength: 1, maxLength: 6 }), (items) => {
+        count++;
+        const frames = items.map(([e, idempotencyKey], i) =>
+          encodeFrame({ ...e, position: i + 1 }, { part: 1, parts: 1, ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) }).bytes,
+        );
+        const all = Buffer.concat(frames);
+        let at = 0;
+        for (let i = 0; i < items.length; i++) {
+          const read = readFrame(all, at);
+          expect(read.ok).to.equal(true);
+          if (!read.ok) return;
+          const { event } = decodeFrame(all, read.frame);
+          const encoded = decodeFrameEncoded(all, read.frame);
+          expect({ ...encoded, data: decodeDataTable(encoded.data) }).to.deep.equal({
+            position: event.position, type: event.type, sid: event.sid, kind: event.kind, version: event.version, ts: Date.parse(event.ts), data: event.data,
+          });
+          at = read.frame.end;
+        }
+      }),
+      { numRuns: Math.max(50, runs / 5) },
+    );
+    figure(`OTOML bulk-read decoding equals full decoding: ${count} runs`);
   });
 });

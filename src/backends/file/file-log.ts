@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
 import { io } from '../../log/file-io';
 import { ClosedError, CorruptError, InvalidInputError } from '../../log/errors';
-import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
+import type { EncodedEvent, ProposedEvent, StoredEvent, StreamState } from '../../log/event';
 import type { AppendOptions, Durability, EventLog, IntegrityReport, LogWatcher, ReadAllOptions, UniqueSpec, WatchOptions } from '../../log/event-log';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
-import { encodeSegmentHeader, SEGMENT_FORMAT } from '../../log/otoml-record';
+import { decodeDataTable, decodeFrameEncoded } from '../../log/otoml-encoded';
+import { decodeFrame, encodeSegmentHeader, SEGMENT_FORMAT, type Frame } from '../../log/otoml-record';
 import { stageRequest, type AppendRequest, type StagedRequest } from './append-batch';
 import { Staging } from './append-staging';
 import { LogIndex, type Checkpoint, type FrameLocation } from './log-index';
@@ -13,7 +14,7 @@ import { LogTail } from './log-tail';
 import { LogDirWatch } from './log-watch';
 import { detectNetworkFs, networkFsWarning } from './network-fs';
 import { fsError, SegmentFiles } from './segment-files';
-import { readEventAt, readEvents } from './segment-scan';
+import { readEventAt, readEvents, type FrameDecoder } from './segment-scan';
 import { openSidecar, wrapSidecarError } from './sidecar';
 import { verifyLogDir } from './verify-log';
 import { WriterLock, type WriterLockOptions } from './writer-lock';
@@ -149,7 +150,7 @@ export class FileEventLog implements EventLog {
       .transaction(() => {
         const state = this.tail.state();
         const types = Object.keys(this.unique).filter((t) => this.unique[t].length > 0);
-        this.index.rebuildClaims(this.index.latestLive(types).map((loc) => this.readAt(loc)));
+        this.index.rebuildClaims(this.index.latestLive(types).map((loc) => this.readAt(loc, decodeEvent)));
         this.index.saveState(this.storeId, state, wanted);
       })
       .immediate();
@@ -194,7 +195,7 @@ export class FileEventLog implements EventLog {
       let next = state.position + 1;
       const outcomes = batch.map((request): Outcome<StoredEvent[]> => {
         try {
-          const result = stageRequest(request, staging, next, replays, (first, last) => this.readRange(first, last));
+          const result = stageRequest(request, staging, next, replays, (first, last) => this.readRange(first, last, decodeEvent));
           if (result.frames.length > 0) {
             staged.push(result);
             next += result.frames.length;
@@ -306,7 +307,7 @@ export class FileEventLog implements EventLog {
 
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
     this.refresh();
-    return this.index.streamLocations(type, sid).map((loc) => this.readAt(loc));
+    return this.index.streamLocations(type, sid).map((loc) => this.readAt(loc, decodeEvent));
   }
 
   async streamState(type: string, sid: string): Promise<StreamState> {
@@ -315,6 +316,19 @@ export class FileEventLog implements EventLog {
   }
 
   async readAll(from: number, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    return this.readFrom(from, options, decodeEvent);
+  }
+
+  /** See `EventLog.readAllEncoded`: data stays the record's `[data]` table text (`decodeEncodedData`). */
+  async readAllEncoded(from: number, options: ReadAllOptions = {}): Promise<EncodedEvent[]> {
+    return this.readFrom(from, options, decodeFrameEncoded);
+  }
+
+  decodeEncodedData(data: string): Record<string, unknown> {
+    return decodeDataTable(data);
+  }
+
+  private readFrom<R>(from: number, options: ReadAllOptions, decode: FrameDecoder<R>): R[] {
     if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
     const head = this.refresh().position;
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
@@ -323,21 +337,21 @@ export class FileEventLog implements EventLog {
     if (options.types) {
       if (options.types.length === 0) return [];
       const max = Number.isFinite(limit) ? limit : -1;
-      return this.index.typedLocations(start, options.types, max).map((loc) => this.readAt(loc));
+      return this.index.typedLocations(start, options.types, max).map((loc) => this.readAt(loc, decode));
     }
     const last = Math.min(head, Number.isFinite(limit) ? start + limit - 1 : head);
-    return this.readRange(start, last);
+    return this.readRange(start, last, decode);
   }
 
   /** Events `first..last` (all indexed), read sequentially across segments. */
-  private readRange(first: number, last: number): StoredEvent[] {
-    const out: StoredEvent[] = [];
+  private readRange<R>(first: number, last: number, decode: FrameDecoder<R>): R[] {
+    const out: R[] = [];
     let loc = this.index.locate(first);
     if (!loc) throw new CorruptError(`the log index lacks position ${first}; delete ${this.dir}/projections.db to rebuild it`);
     let position = first;
     for (;;) {
-      const end = readEvents(this.files, loc.segment, loc.offset, position, last, (record) => {
-        out.push(record.event);
+      const end = readEvents(this.files, loc.segment, loc.offset, position, last, decode, (record) => {
+        out.push(record);
       });
       position = end.position + 1;
       if (position > last) return out;
@@ -383,8 +397,8 @@ export class FileEventLog implements EventLog {
     return this.tail.sync(false);
   }
 
-  private readAt(loc: FrameLocation): StoredEvent {
-    return readEventAt(this.files, loc.segment, loc.offset, loc.position).event;
+  private readAt<R>(loc: FrameLocation, decode: FrameDecoder<R>): R {
+    return readEventAt(this.files, loc.segment, loc.offset, loc.position, decode);
   }
 }
 
@@ -396,6 +410,10 @@ export function uniqueFingerprint(spec: UniqueSpec): string {
       .filter((t) => spec[t].length > 0)
       .map((t) => [t, [...spec[t]].sort()]),
   );
+}
+
+function decodeEvent(buf: Buffer, frame: Frame): StoredEvent {
+  return decodeFrame(buf, frame).event;
 }
 
 function writeAll(fd: number, buffer: Buffer, position: number): void {

@@ -5,8 +5,12 @@ import {
   findValidFrameAfter,
   readFrame,
   type DecodedRecord,
+  type Frame,
 } from '../../log/otoml-record';
 import { segmentFileName, type SegmentFiles } from './segment-files';
+
+/** Decodes a checked frame (`decodeFrame`, or `decodeFrameEncoded` for bulk reads). */
+export type FrameDecoder<R> = (buf: Buffer, frame: Frame) => R;
 
 /** One event of a scanned append, with where its frame lies. */
 export interface ScannedRecord extends DecodedRecord {
@@ -146,13 +150,14 @@ export function corruptAt(first: number, offset: number, reason: string): Corrup
  * including `last`, handing each to `visit` until it returns false. Every frame is checked; damage here,
  * inside the indexed part of the log, is CORRUPT. Returns the position of the last event visited.
  */
-export function readEvents(
+export function readEvents<R>(
   files: SegmentFiles,
   first: number,
   offset: number,
   position: number,
   last: number,
-  visit: (record: DecodedRecord) => boolean | void,
+  decode: FrameDecoder<R>,
+  visit: (record: R) => boolean | void,
 ): { position: number; offset: number } {
   const size = files.size(first);
   let chunkStart = offset;
@@ -178,9 +183,9 @@ export function readEvents(
     if (read.frame.position !== expected) {
       throw corruptAt(first, at, `frame holds position ${read.frame.position}, expected ${expected}`);
     }
-    let record: DecodedRecord;
+    let record: R;
     try {
-      record = decodeFrame(buf, read.frame);
+      record = decode(buf, read.frame);
     } catch (error) {
       throw corruptAt(first, at, (error as Error).message);
     }
@@ -192,7 +197,7 @@ export function readEvents(
 }
 
 /** Read and check the single frame at `offset` of segment `first`, which must hold `position`. */
-export function readEventAt(files: SegmentFiles, first: number, offset: number, position: number): DecodedRecord {
+export function readEventAt<R>(files: SegmentFiles, first: number, offset: number, position: number, decode: FrameDecoder<R>): R {
   let buf = files.read(first, offset, 4096);
   let read = readFrame(buf, 0, buf.length);
   if (!read.ok && read.incomplete && read.frameLine && buf.length === 4096) {
@@ -202,7 +207,7 @@ export function readEventAt(files: SegmentFiles, first: number, offset: number, 
   if (!read.ok) throw corruptAt(first, offset, read.reason);
   if (read.frame.position !== position) throw corruptAt(first, offset, `frame holds position ${read.frame.position}, expected ${position}`);
   try {
-    return decodeFrame(buf, read.frame);
+    return decode(buf, read.frame);
   } catch (error) {
     throw corruptAt(first, offset, (error as Error).message);
   }
