@@ -193,18 +193,21 @@ export class FileEventLog implements EventLog {
       const replays = new Map<string, StoredEvent[]>();
       const staged: StagedRequest[] = [];
       let next = state.position + 1;
-      const outcomes = batch.map((request): Outcome<StoredEvent[]> => {
-        try {
-          const result = stageRequest(request, staging, next, replays, (first, last) => this.readRange(first, last, decodeEvent));
-          if (result.frames.length > 0) {
-            staged.push(result);
-            next += result.frames.length;
+      const stageAll = () =>
+        batch.map((request): Outcome<StoredEvent[]> => {
+          try {
+            const result = stageRequest(request, staging, next, replays, (first, last) => this.readRange(first, last, decodeEvent));
+            if (result.frames.length > 0) {
+              staged.push(result);
+              next += result.frames.length;
+            }
+            return { ok: true, value: result.events };
+          } catch (error) {
+            return { ok: false, error };
           }
-          return { ok: true, value: result.events };
-        } catch (error) {
-          return { ok: false, error };
-        }
-      });
+        });
+      // One read transaction for the whole batch's index lookups, instead of one per lookup.
+      const outcomes = this.db.transaction(stageAll).deferred();
       if (staged.length > 0) {
         await this.write(state, staged);
         this.changes.notify();
