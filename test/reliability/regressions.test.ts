@@ -89,4 +89,48 @@ describe('regressions found by the reliability suite', () => {
     } else expect((reopened as { code?: string }).code).to.equal('CORRUPT');
     expect(fs.readdirSync(dir).filter((f) => f.endsWith('.broken')), 'nothing was cut away').to.deep.equal([]);
   });
+
+  it('bug: a byte of the last frame flipped to zero was taken for an unwritten sector and "repaired", dropping an acknowledged event; now CORRUPT', async () => {
+    const dir = path.join(tempDir(), 'log');
+    const store = await openStore(`file:${dir}`);
+    // The last frame is over 512 bytes long, so a sector boundary falls inside it.
+    for (let i = 0; i < 3; i++) await store.collection('user')._new({ name: `user ${i}`, bio: 'b'.repeat(i === 2 ? 1200 : 10) }, { sid: `u${i}` });
+    await store.close();
+    const segment = path.join(dir, '00000000000000000001.otoml');
+    const original = fs.readFileSync(segment);
+    const lastFrame = original.lastIndexOf('#@ pos=');
+    // The final newline, and a byte inside the payload, each zeroed on its own.
+    for (const at of [original.length - 1, lastFrame + Math.floor((original.length - lastFrame) / 2)]) {
+      if (at % 512 === 0) continue;
+      const bytes = Buffer.from(original);
+      bytes[at] = 0;
+      fs.writeFileSync(segment, bytes);
+      const report = verifyLogDir(dir);
+      expect(report.incompleteTail, `zero at ${at}`).to.equal(undefined);
+      expect(report.problems, `zero at ${at}`).to.have.length(1);
+      const reopened = await openStore(`file:${dir}`).catch((error: unknown) => error);
+      if (reopened instanceof Error) expect((reopened as { code?: string }).code).to.equal('CORRUPT');
+      else {
+        await expectCode((reopened as import('../../src').Store).collection('user')._new({ name: 'next' }), 'CORRUPT');
+        await (reopened as import('../../src').Store).close();
+      }
+      expect(fs.readdirSync(dir).filter((f) => f.endsWith('.broken')), `zero at ${at}: nothing was cut away`).to.deep.equal([]);
+    }
+    // Sectors that never landed (zeros from a sector boundary to the end) are still a torn tail: repaired.
+    const torn = Buffer.from(original);
+    const boundary = Math.ceil((lastFrame + 1) / 512) * 512;
+    expect(boundary).to.be.below(torn.length);
+    {
+      torn.fill(0, boundary);
+      fs.writeFileSync(segment, torn);
+      expect(verifyLogDir(dir).incompleteTail).to.not.equal(undefined);
+      const repaired = await openStore(`file:${dir}`, { durability: 'full' });
+      try {
+        await repaired.collection('user')._new({ name: 'next' }, { sid: 'next' });
+        expect((await repaired.log.readAll(1)).map((e) => e.sid)).to.deep.equal(['u0', 'u1', 'next']);
+      } finally {
+        await repaired.close();
+      }
+    }
+  });
 });

@@ -130,13 +130,36 @@ function classifyDamage(
   if (!again.ok && again.incomplete && again.frameLine && crcMatchesToEnd(rest, 0, rest.length, again.frameLine)) {
     return stopAt('corrupt', { badOffset: at, reason: 'the frame length field is damaged' });
   }
-  if (!again.ok && !again.incomplete && !rest.includes(0)) {
-    // A torn write leaves a frame cut short, or blocks that never landed (zeros): its bytes are a prefix
-    // of the frame. A frame all present, holding no zeros, that still fails its check was damaged after
-    // it was written (it may have been acknowledged): never repaired away.
+  if (!again.ok && !again.incomplete && !zerosLookUnwritten(rest, at)) {
+    // A torn write leaves a frame cut short, or sectors that never landed (zeros): its bytes are a prefix
+    // of the frame. A frame all present, with no unwritten-sector zeros, that still fails its check was
+    // damaged after it was written (it may have been acknowledged): never repaired away.
     return stopAt('corrupt', { badOffset: at, reason: `${reason}: the bytes are all there, so this is damage, not a torn write` });
   }
   return stopAt('incomplete', { badOffset: at, reason });
+}
+
+/** Disks persist whole sectors: the unit an interrupted write can leave unwritten. */
+const SECTOR = 512;
+
+/**
+ * Whether `tail` (the bytes from file offset `at`, where damage starts, to the end of the file) holds
+ * zeros, each run shaped like sectors an interrupted write never persisted: starting at `at` or at a
+ * sector boundary, and ending at the end of the file or at a sector boundary. Frames never hold zero
+ * bytes, so any other zero (a flipped byte, say) is damage to bytes that were written.
+ */
+export function zerosLookUnwritten(tail: Buffer, at: number): boolean {
+  let any = false;
+  for (let i = tail.indexOf(0); i >= 0; ) {
+    let j = i + 1;
+    while (j < tail.length && tail[j] === 0) j++;
+    const startsLikeSector = i === 0 || (at + i) % SECTOR === 0;
+    const endsLikeSector = j === tail.length || (at + j) % SECTOR === 0;
+    if (!startsLikeSector || !endsLikeSector) return false;
+    any = true;
+    i = j < tail.length ? tail.indexOf(0, j) : -1;
+  }
+  return any;
 }
 
 /** A CORRUPT error naming the segment and offset. */
