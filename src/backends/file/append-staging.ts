@@ -29,9 +29,13 @@ export class Staging {
 
   /** Fold this layer into its parent. */
   commit(): void {
-    if (!this.parent) return;
-    for (const [k, v] of this.streams) this.parent.streams.set(k, v);
-    for (const [k, v] of this.claims) this.parent.claims.set(k, v);
+    if (this.parent) this.commitInto(this.parent);
+  }
+
+  /** Fold this layer's own changes into `target` (a layer over the same committed view). */
+  commitInto(target: Staging): void {
+    for (const [k, v] of this.streams) target.streams.set(k, v);
+    for (const [k, v] of this.claims) target.claims.set(k, v);
   }
 
   /** Positions of the append committed earlier with idempotency key `key`. */

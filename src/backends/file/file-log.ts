@@ -8,8 +8,9 @@ import { newEventId } from '../../log/ids';
 import { decodeDataTable, decodeFrameEncoded } from '../../log/otoml-encoded';
 import { decodeFrame, encodeSegmentHeader, SEGMENT_FORMAT, type Frame } from '../../log/otoml-record';
 import { stageRequest, type AppendRequest, type StagedRequest } from './append-batch';
-import { Staging } from './append-staging';
-import { LogIndex, type Checkpoint, type FrameLocation } from './log-index';
+import type { Staging } from './append-staging';
+import { DeferredIndex, type WriterState } from './deferred-index';
+import { LogIndex, type Checkpoint, type FrameLocation, type IndexedAppend } from './log-index';
 import { LogTail } from './log-tail';
 import { LogDirWatch } from './log-watch';
 import { detectNetworkFs, networkFsWarning } from './network-fs';
@@ -58,6 +59,7 @@ export class FileEventLog implements EventLog {
   private writer: { segment: number; fd: number } | undefined;
   private failed: Error | undefined;
   private readonly changes: LogDirWatch;
+  private readonly deferred: DeferredIndex;
   private closed = false;
 
   private constructor(
@@ -75,6 +77,7 @@ export class FileEventLog implements EventLog {
     readonly sidecarRebuilt: boolean,
   ) {
     this.changes = new LogDirWatch(files);
+    this.deferred = new DeferredIndex(index, unique, (from, appends, to) => this.indexAppends(from, appends, to));
   }
 
   /** Open (creating if needed) the log in `dir`. */
@@ -183,13 +186,15 @@ export class FileEventLog implements EventLog {
 
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     if (this.failed) throw this.failed;
-    if (!this.lock.held) this.tail.sync(false);
+    if (!this.lock.held) this.refresh();
     const { fresh } = await this.lock.acquire();
     try {
+      // Idempotency keys and imports are checked against the index itself: it must hold every append.
+      if (fresh || batch.some((r) => r.kind === 'import' || r.options.idempotencyKey !== undefined)) this.deferred.flush();
       // A lease held without a break since the last commit means nobody else wrote: the known end holds.
-      const state = (!fresh && this.tail.known()) || this.tail.sync(true);
+      const state = (!fresh && (this.deferred.end ?? this.tail.known())) || this.tail.sync(true);
       if (fresh) this.checkNoLaterSegment(state);
-      const staging = new Staging(this.index, this.unique);
+      const staging = this.deferred.staging();
       const replays = new Map<string, StoredEvent[]>();
       const staged: StagedRequest[] = [];
       let next = state.position + 1;
@@ -209,7 +214,7 @@ export class FileEventLog implements EventLog {
       // One read transaction for the whole batch's index lookups, instead of one per lookup.
       const outcomes = this.db.transaction(stageAll).deferred();
       if (staged.length > 0) {
-        await this.write(state, staged);
+        await this.write(state, staged, staging);
         this.changes.notify();
       }
       return outcomes;
@@ -218,13 +223,14 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  /** Write the staged frames at the writer's offset, then sync them while indexing them. */
-  private async write(state: Checkpoint & { storeId: string; uniqueSpec: string }, staged: StagedRequest[]): Promise<void> {
+  /** Write the staged frames at the writer's offset, sync them, and hand them to the deferred index. */
+  private async write(state: WriterState, staged: StagedRequest[], staging: Staging): Promise<void> {
     const frames = staged.flatMap((s) => s.frames);
     const bytes = frames.reduce((n, f) => n + f.bytes.length, 0);
     let from = state;
     if (state.endOffset > this.files.header(state.segment).length && state.endOffset + bytes > this.segmentBytes) {
-      from = this.rollover(state);
+      this.deferred.flush();
+      from = this.rollover(this.tail.known() ?? this.tail.sync(true));
     }
     const fd = this.writerFd(from.segment);
     const buffer = Buffer.concat(frames.map((f) => f.bytes), bytes);
@@ -234,12 +240,12 @@ export class FileEventLog implements EventLog {
       this.undo(fd, from.endOffset, error);
       throw fsError(error, `cannot append to ${this.files.path(from.segment)}`);
     }
-    // The sync runs on the thread pool while the index and projections are updated here; the append is
-    // acknowledged only when both are done. (Other processes can read frames before they are synced,
-    // as with any file: readers see what is written, acknowledged or not.)
+    // The sync runs on the thread pool; the append is acknowledged once it is done. The index and the
+    // projections take it in a later batch (see DeferredIndex). (Other processes can read frames before
+    // they are synced, as with any file: readers see what is written, acknowledged or not.)
     const synced = this.durability === 'full' ? fdatasync(fd) : undefined;
     synced?.catch(() => undefined);
-    this.indexOwn(from, staged, frames);
+    this.deferred.add(from, staging, staged.flatMap((s) => s.events), frames);
     if (synced) {
       try {
         await synced;
@@ -250,19 +256,10 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  /** Index the frames just written (and run the inline projection hook), without reading them back. */
-  private indexOwn(from: Checkpoint, staged: StagedRequest[], frames: StagedRequest['frames']): void {
-    let offset = from.endOffset;
-    const events = staged.flatMap((s) => s.events);
-    const records = frames.map((f, i) => {
-      const record = { event: events[i], offset, end: offset + f.bytes.length, crc: f.crc, idempotencyKey: f.idempotencyKey };
-      offset = record.end;
-      return record;
-    });
-    const last = records[records.length - 1];
-    const to: Checkpoint = { position: last.event.position, segment: from.segment, endOffset: last.end, lastSegment: from.segment, lastOffset: last.offset, lastCrc: last.crc };
+  /** Index the writer's own appends (and run the inline projection hook), without reading them back. */
+  private indexAppends(from: WriterState, appends: IndexedAppend[], to: WriterState): void {
     try {
-      if (!this.tail.apply(from, [{ segment: from.segment, records }], to)) this.tail.sync(false);
+      if (!this.tail.apply(from, appends, to)) this.tail.sync(false);
     } catch {
       // The events are in the log; the index catches up from it on the next read or write.
       this.tail.forget();
@@ -270,7 +267,7 @@ export class FileEventLog implements EventLog {
   }
 
   /** Start a new segment named by the next position (temp + fsync + rename + fsync dir). */
-  private rollover(state: Checkpoint & { storeId: string; uniqueSpec: string }): Checkpoint & { storeId: string; uniqueSpec: string } {
+  private rollover(state: WriterState): WriterState {
     const first = state.position + 1;
     this.files.create(first, encodeSegmentHeader({ format: SEGMENT_FORMAT, storeId: this.storeId, first }));
     const to = { ...state, segment: first, endOffset: this.files.header(first).length };
@@ -385,6 +382,7 @@ export class FileEventLog implements EventLog {
   async close(): Promise<void> {
     if (this.closed) return;
     await this.committer.idle();
+    this.deferred.flush();
     this.closed = true;
     this.changes.close();
     this.lock.drop();
@@ -394,9 +392,10 @@ export class FileEventLog implements EventLog {
     this.db.close();
   }
 
-  /** Bring the index up to what others appended. */
+  /** Bring the index up to this writer's waiting appends and to what others appended. */
   private refresh(): Checkpoint {
     if (this.closed) throw new ClosedError();
+    this.deferred.flush();
     return this.tail.sync(false);
   }
 
