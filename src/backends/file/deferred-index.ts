@@ -8,15 +8,15 @@ import type { ScannedRecord } from './segment-scan';
 /** The index checkpoint an append continues from, with what the sidecar stores beside it. */
 export type WriterState = Checkpoint & { storeId: string; uniqueSpec: string };
 
-/** Index a writer's own appends at most this long after they are written. */
-const FLUSH_AFTER_MS = 10;
+/** Index a writer's own appends at most this long after they are written (default). */
+export const DEFAULT_INDEX_DELAY_MS = 10;
 /** Index them at once when this many are waiting. */
 const FLUSH_AT_EVENTS = 4096;
 
 /**
  * The writer's own appends that are in the log but not yet in the sidecar index (and projections).
  * Indexing each append in its own sidecar transaction, beside the log's fdatasync, about halves the
- * append rate on one disk, so the writer indexes its appends in batches: after FLUSH_AFTER_MS, at
+ * append rate on one disk, so the writer indexes its appends in batches: after a delay (10 ms by default), at
  * FLUSH_AT_EVENTS, and before anything in this process reads the index. Meanwhile `staging()` answers
  * stream versions and unique claims with the waiting appends layered over the index.
  *
@@ -29,11 +29,13 @@ export class DeferredIndex {
 
   /**
    * @param flushTo index `appends` that follow checkpoint `from` and end at `to` (LogTail.apply's contract)
+   * @param delayMs the longest an append waits to be indexed when nothing reads
    */
   constructor(
     private readonly base: CommittedView,
     private readonly unique: UniqueSpec,
     private readonly flushTo: (from: WriterState, appends: IndexedAppend[], to: WriterState) => void,
+    private readonly delayMs = DEFAULT_INDEX_DELAY_MS,
   ) {}
 
   /** The end of the log as this writer wrote it, when appends are waiting. */
@@ -69,7 +71,7 @@ export class DeferredIndex {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.flush();
-      }, FLUSH_AFTER_MS);
+      }, this.delayMs);
       this.timer.unref();
     }
     return to;

@@ -9,7 +9,7 @@ import { decodeDataTable, decodeFrameEncoded } from '../../log/otoml-encoded';
 import { decodeFrame, encodeSegmentHeader, SEGMENT_FORMAT, type Frame } from '../../log/otoml-record';
 import { stageRequest, type AppendRequest, type StagedRequest } from './append-batch';
 import type { Staging } from './append-staging';
-import { DeferredIndex, type WriterState } from './deferred-index';
+import { DEFAULT_INDEX_DELAY_MS, DeferredIndex, type WriterState } from './deferred-index';
 import { LogIndex, type Checkpoint, type FrameLocation, type IndexedAppend } from './log-index';
 import { LogTail } from './log-tail';
 import { LogDirWatch } from './log-watch';
@@ -31,6 +31,8 @@ export interface FileLogOptions {
   /** Where warnings go (network filesystem, repaired tail). Default: stderr. */
   onWarning?: (message: string) => void;
   busyTimeoutMs?: number;
+  /** Longest time the writer keeps its own appends out of the sidecar index when nothing reads (default 10 ms). */
+  indexDelayMs?: number;
 }
 
 /** Default segment size before rollover. */
@@ -75,9 +77,10 @@ export class FileEventLog implements EventLog {
     private readonly segmentBytes: number,
     /** True when open found the sidecar index missing or inconsistent and re-derived it from the log. */
     readonly sidecarRebuilt: boolean,
+    indexDelayMs: number,
   ) {
     this.changes = new LogDirWatch(files);
-    this.deferred = new DeferredIndex(index, unique, (from, appends, to) => this.indexAppends(from, appends, to));
+    this.deferred = new DeferredIndex(index, unique, (from, appends, to) => this.indexAppends(from, appends, to), indexDelayMs);
   }
 
   /** Open (creating if needed) the log in `dir`. */
@@ -119,7 +122,9 @@ export class FileEventLog implements EventLog {
       const index = new LogIndex(db, unique);
       const tail = new LogTail(files, db, index, storeId, warn);
       const rebuilt = FileEventLog.checkSidecar(db, index, tail, files, storeId, segments);
-      const log = new FileEventLog(dir, db, files, index, tail, lock, storeId, unique, options.durability ?? 'full', segmentBytes, rebuilt);
+      const delay = options.indexDelayMs ?? DEFAULT_INDEX_DELAY_MS;
+      if (!Number.isInteger(delay) || delay < 0) throw new InvalidInputError('indexDelayMs must be an integer >= 0');
+      const log = new FileEventLog(dir, db, files, index, tail, lock, storeId, unique, options.durability ?? 'full', segmentBytes, rebuilt, delay);
       // Opening reads like any reader: no lock, no repair. A torn tail a crashed writer left reads as
       // not yet written until the next append, whose writer repairs it under the lock.
       tail.sync(false);
