@@ -6,16 +6,16 @@ import type { AppendOptions, Durability, EventLog, IntegrityReport, LogWatcher, 
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { decodeDataTable, decodeFrameEncoded } from '../../log/otoml-encoded';
-import { decodeFrame, encodeSegmentHeader, SEGMENT_FORMAT, type Frame } from '../../log/otoml-record';
+import { encodeSegmentHeader, SEGMENT_FORMAT } from '../../log/otoml-record';
 import { stageRequest, type AppendRequest, type StagedRequest } from './append-batch';
 import type { Staging } from './append-staging';
 import { DEFAULT_INDEX_DELAY_MS, DeferredIndex, type WriterState } from './deferred-index';
-import { LogIndex, type Checkpoint, type FrameLocation, type IndexedAppend } from './log-index';
+import { LogIndex, type Checkpoint, type IndexedAppend } from './log-index';
+import { decodeEvent, LogReader } from './log-reader';
 import { LogTail } from './log-tail';
 import { LogDirWatch } from './log-watch';
 import { detectNetworkFs, networkFsWarning } from './network-fs';
 import { fsError, SegmentFiles } from './segment-files';
-import { readEventAt, readEvents, type FrameDecoder } from './segment-scan';
 import { openSidecar, wrapSidecarError } from './sidecar';
 import { verifyLogDir } from './verify-log';
 import { WriterLock, type WriterLockOptions } from './writer-lock';
@@ -62,6 +62,7 @@ export class FileEventLog implements EventLog {
   private failed: Error | undefined;
   private readonly changes: LogDirWatch;
   private readonly deferred: DeferredIndex;
+  private readonly reader: LogReader;
   private closed = false;
 
   private constructor(
@@ -80,6 +81,7 @@ export class FileEventLog implements EventLog {
     indexDelayMs: number,
   ) {
     this.changes = new LogDirWatch(files);
+    this.reader = new LogReader(dir, files, index);
     this.deferred = new DeferredIndex(index, unique, (from, appends, to) => this.indexAppends(from, appends, to), indexDelayMs);
   }
 
@@ -158,7 +160,7 @@ export class FileEventLog implements EventLog {
       .transaction(() => {
         const state = this.tail.state();
         const types = Object.keys(this.unique).filter((t) => this.unique[t].length > 0);
-        this.index.rebuildClaims(this.index.latestLive(types).map((loc) => this.readAt(loc, decodeEvent)));
+        this.index.rebuildClaims(this.index.latestLive(types).map((loc) => this.reader.readAt(loc, decodeEvent)));
         this.index.saveState(this.storeId, state, wanted);
       })
       .immediate();
@@ -206,7 +208,7 @@ export class FileEventLog implements EventLog {
       const stageAll = () =>
         batch.map((request): Outcome<StoredEvent[]> => {
           try {
-            const result = stageRequest(request, staging, next, replays, (first, last) => this.readRange(first, last, decodeEvent));
+            const result = stageRequest(request, staging, next, replays, (first, last) => this.reader.readRange(first, last, decodeEvent));
             if (result.frames.length > 0) {
               staged.push(result);
               next += result.frames.length;
@@ -312,7 +314,7 @@ export class FileEventLog implements EventLog {
 
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
     this.refresh();
-    return this.index.streamLocations(type, sid).map((loc) => this.readAt(loc, decodeEvent));
+    return this.index.streamLocations(type, sid).map((loc) => this.reader.readAt(loc, decodeEvent));
   }
 
   async streamState(type: string, sid: string): Promise<StreamState> {
@@ -321,50 +323,16 @@ export class FileEventLog implements EventLog {
   }
 
   async readAll(from: number, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    return this.readFrom(from, options, decodeEvent);
+    return this.reader.readFrom(from, this.refresh().position, options, decodeEvent);
   }
 
   /** See `EventLog.readAllEncoded`: data stays the record's `[data]` table text (`decodeEncodedData`). */
   async readAllEncoded(from: number, options: ReadAllOptions = {}): Promise<EncodedEvent[]> {
-    return this.readFrom(from, options, decodeFrameEncoded);
+    return this.reader.readFrom(from, this.refresh().position, options, decodeFrameEncoded);
   }
 
   decodeEncodedData(data: string): Record<string, unknown> {
     return decodeDataTable(data);
-  }
-
-  private readFrom<R>(from: number, options: ReadAllOptions, decode: FrameDecoder<R>): R[] {
-    if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
-    const head = this.refresh().position;
-    const limit = options.limit ?? Number.POSITIVE_INFINITY;
-    const start = Math.max(from, 1);
-    if (start > head || limit <= 0) return [];
-    if (options.types) {
-      if (options.types.length === 0) return [];
-      const max = Number.isFinite(limit) ? limit : -1;
-      return this.index.typedLocations(start, options.types, max).map((loc) => this.readAt(loc, decode));
-    }
-    const last = Math.min(head, Number.isFinite(limit) ? start + limit - 1 : head);
-    return this.readRange(start, last, decode);
-  }
-
-  /** Events `first..last` (all indexed), read sequentially across segments. */
-  private readRange<R>(first: number, last: number, decode: FrameDecoder<R>): R[] {
-    const out: R[] = [];
-    let loc = this.index.locate(first);
-    if (!loc) throw new CorruptError(`the log index lacks position ${first}; delete ${this.dir}/projections.db to rebuild it`);
-    let position = first;
-    for (;;) {
-      const end = readEvents(this.files, loc.segment, loc.offset, position, last, decode, (record) => {
-        out.push(record);
-      });
-      position = end.position + 1;
-      if (position > last) return out;
-      if (!this.files.exists(position)) {
-        throw new CorruptError(`${this.files.path(loc.segment)}: the log index reaches position ${last} but the segments end at ${end.position}`);
-      }
-      loc = { position, segment: position, offset: this.files.header(position).length };
-    }
   }
 
   async head(): Promise<number> {
@@ -404,9 +372,6 @@ export class FileEventLog implements EventLog {
     return this.tail.sync(false);
   }
 
-  private readAt<R>(loc: FrameLocation, decode: FrameDecoder<R>): R {
-    return readEventAt(this.files, loc.segment, loc.offset, loc.position, decode);
-  }
 }
 
 /** A stable text for a unique spec (types and fields sorted, empty ones dropped). */
@@ -417,10 +382,6 @@ export function uniqueFingerprint(spec: UniqueSpec): string {
       .filter((t) => spec[t].length > 0)
       .map((t) => [t, [...spec[t]].sort()]),
   );
-}
-
-function decodeEvent(buf: Buffer, frame: Frame): StoredEvent {
-  return decodeFrame(buf, frame).event;
 }
 
 function writeAll(fd: number, buffer: Buffer, position: number): void {
