@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { MemoryEventLog } from '../backends/memory/memory-log';
 import { FileEventLog } from '../backends/file/file-log';
 import { SqliteEventLog } from '../backends/sqlite/sqlite-log';
-import { retryOpeningWhileBusy } from '../backends/sqlite/connection';
+import { retryOpening } from '../log/busy-retry';
 import { InvalidInputError } from '../log/errors';
 import type { Durability, EventLog } from '../log/event-log';
 import type { StoreSchema } from '../projections/config';
@@ -51,16 +51,15 @@ export async function openBackend(url: string, options: BackendOptions): Promise
       };
     }
     case 'sqlite': {
-      const log = SqliteEventLog.open(parsed.path, { durability: options.durability, unique });
+      const log = await SqliteEventLog.open(parsed.path, { durability: options.durability, unique });
       let projections: ProjectionEngine;
       try {
-        projections = retryOpeningWhileBusy(() => new ProjectionEngine(log.db, options.schema), 30_000);
+        projections = await retryOpening(parsed.path, () => new ProjectionEngine(log.db, options.schema));
       } catch (error) {
         await log.close();
         throw error;
       }
       log.setInlineApply((events) => projections.applyInline(events));
-      log.finishOpening();
       await projections.catchUp(log);
       return {
         log,
@@ -76,15 +75,13 @@ export async function openBackend(url: string, options: BackendOptions): Promise
     case 'file': {
       const log = await FileEventLog.open(parsed.dir, { durability: options.durability, unique });
       try {
-        const projections = new ProjectionEngine(log.db, options.schema);
+        const projections = await retryOpening(parsed.dir, () => new ProjectionEngine(log.db, options.schema));
         // The sidecar holds the log index and the projections: new events reach both in one transaction.
         log.setInlineApply((events) => {
           if (projections.currentState.position() === events[0].position - 1) projections.applyInline(events);
         });
-        const head = await log.head();
-        const checkpoint = projections.currentState.position();
-        if (log.sidecarRebuilt || checkpoint > head || (checkpoint === 0 && head > 0)) await projections.rebuild(log);
-        else await projections.catchUp(log);
+        if (log.sidecarRebuilt) await projections.invalidate();
+        await projections.openLevel(log);
         return {
           log,
           projections,

@@ -159,10 +159,12 @@ export class Store {
 
   /**
    * Run `fn` with the projection database (better-sqlite3), serialised with projection writes: the
-   * way to read the tables of user projections. Keep `fn` synchronous and read-only.
+   * way to read the tables of user projections. Keep `fn` synchronous and read-only. Like every read,
+   * it first brings the projections level with the log, so it sees this process's acknowledged writes.
    */
   async withProjectionDb<T>(fn: (db: Database.Database) => T): Promise<T> {
     this.assertOpen();
+    await this.catchUp();
     const projections = this.backend.projections;
     return projections.runExclusive(() => fn(projections.db));
   }

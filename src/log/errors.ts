@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'INVALID_INPUT'
   | 'CORRUPT'
   | 'LOCKED'
+  | 'UNAVAILABLE'
   | 'CLOSED';
 
 /** Base class of every error the store raises on purpose. `code` is stable and safe to switch on. */
@@ -71,6 +72,16 @@ export class CorruptError extends OsisError {
 export class LockedError extends OsisError {
   constructor(message: string, cause?: unknown) {
     super('LOCKED', message, { cause });
+  }
+}
+
+/**
+ * The store cannot be reached or created where its URL points (a missing or read-only directory, a path
+ * the filesystem refuses). Nothing was written; it fails at once rather than retrying.
+ */
+export class UnavailableError extends OsisError {
+  constructor(message: string, cause?: unknown) {
+    super('UNAVAILABLE', message, { cause });
   }
 }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { makeDirs } from './make-dirs';
 
 /**
  * The file operations of the file backend, in one small replaceable object, so that tests can fail the
@@ -36,7 +37,7 @@ export const nodeIo: FileIo = {
   existsSync: (p) => fs.existsSync(p),
   readdirSync: (p) => fs.readdirSync(p),
   renameSync: (from, to) => fs.renameSync(from, to),
-  mkdirSync: (p) => void fs.mkdirSync(p, { recursive: true }),
+  mkdirSync: (p) => makeDirs(p, 'the log directory'),
   rmSync: (p) => fs.rmSync(p, { force: true }),
 };
 

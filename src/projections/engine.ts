@@ -86,8 +86,38 @@ export class ProjectionEngine {
       const result = await blueGreenRebuild(this.db, this.schema, log, onProgress);
       this.attach();
       this.fulltext.optimize();
-      return result;
+      return result!;
     });
+  }
+
+  /**
+   * At open: rebuild when the projections cannot be caught up from their checkpoint (see
+   * `needsRebuild`), asking again once no other process is rebuilding (replicas that open one store
+   * together rebuild it once); then catch up.
+   */
+  async openLevel(log: EventLog): Promise<void> {
+    if (this.needsRebuild(await log.head())) {
+      await this.exclusive(async () => {
+        const result = await blueGreenRebuild(this.db, this.schema, log, undefined, async () => this.needsRebuild(await log.head()));
+        this.attach();
+        if (result) this.fulltext.optimize();
+      });
+    }
+    await this.catchUp(log);
+  }
+
+  /**
+   * True when the projections are ahead of a log of `head` events (another log's), or hold nothing to
+   * continue from while the log or the tables are not empty.
+   */
+  needsRebuild(head: number): boolean {
+    const checkpoint = this.currentState.position();
+    return checkpoint > head || (checkpoint === 0 && (head > 0 || this.queries.hasObjects()));
+  }
+
+  /** Forget the checkpoints (the log under them was re-indexed): the next `openLevel` rebuilds. */
+  invalidate(): Promise<void> {
+    return this.exclusive(() => writeTransaction(this.db, () => this.db.prepare('UPDATE projection_checkpoints SET position = 0').run()).then(() => undefined));
   }
 
   /**

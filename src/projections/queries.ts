@@ -113,6 +113,11 @@ export class ProjectionQueries {
     return more ? { items, nextAfterSid: (page[page.length - 1] as { sid: string }).sid } : { items };
   }
 
+  /** Whether the current-state table holds any object. */
+  hasObjects(): boolean {
+    return this.db.prepare('SELECT 1 FROM objects LIMIT 1').get() !== undefined;
+  }
+
   /** Count live objects per type. */
   counts(): Record<string, number> {
     const rows = this.db.prepare('SELECT type, count(*) AS n FROM objects GROUP BY type ORDER BY type').all() as { type: string; n: number }[];

@@ -6,6 +6,7 @@ import { CurrentStateProjection } from './current-state';
 import { foldLog, foldParity, type FoldedLog, type ProgressFn } from './fold';
 import { FullTextProjection } from './fulltext';
 import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, dropProjectionTables, ensureProjectionTables, ftsTables, type TableNames } from './tables';
+import { withRebuildLease, type RebuildLease } from './rebuild-lease';
 import { beginImmediate, writeTransaction } from './transactions';
 
 /** What a rebuild did. */
@@ -28,10 +29,11 @@ function writers(db: Database.Database, schema: StoreSchema, names: TableNames) 
  * Write a fold into a generation of tables, each object once with its full-text entry, in write
  * transactions of WRITE_BATCH objects so concurrent appends are never held off for long.
  */
-export async function writeFold(db: Database.Database, schema: StoreSchema, names: TableNames, folded: FoldedLog): Promise<number> {
+export async function writeFold(db: Database.Database, schema: StoreSchema, names: TableNames, folded: FoldedLog, lease?: RebuildLease): Promise<number> {
   const { currentState, fulltext } = writers(db, schema, names);
   const live = [...folded.objects.values()].filter((o) => o.data !== null);
   for (let i = 0; i < live.length; i += WRITE_BATCH) {
+    await lease?.beat();
     await writeTransaction(db, () => {
       for (const object of live.slice(i, i + WRITE_BATCH)) {
         const id = currentState.writeFolded(object)!;
@@ -44,19 +46,33 @@ export async function writeFold(db: Database.Database, schema: StoreSchema, name
 
 /**
  * Build SHADOW tables from the log up to its head, compare their parity hash with an independent fold,
- * then, holding the write lock, apply what was appended meanwhile and rename SHADOW over LIVE.
+ * then, holding the write lock, apply what was appended meanwhile and rename SHADOW over LIVE. One
+ * rebuild at a time per database, across processes (see `withRebuildLease`): another process's rebuild
+ * is waited for, and when `stillNeeded` (asked once the lease is held) says no, nothing is done and the
+ * result is undefined.
  */
-export async function blueGreenRebuild(db: Database.Database, schema: StoreSchema, log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
+export async function blueGreenRebuild(
+  db: Database.Database,
+  schema: StoreSchema,
+  log: EventLog,
+  onProgress?: ProgressFn,
+  stillNeeded: () => boolean | Promise<boolean> = () => true,
+): Promise<RebuildResult | undefined> {
+  return withRebuildLease(db, stillNeeded, (lease) => rebuildUnderLease(db, schema, log, lease, onProgress));
+}
+
+async function rebuildUnderLease(db: Database.Database, schema: StoreSchema, log: EventLog, lease: RebuildLease, onProgress?: ProgressFn): Promise<RebuildResult> {
   await writeTransaction(db, () => {
     dropProjectionTables(db, SHADOW);
     ensureProjectionTables(db, SHADOW);
   });
   try {
+    await lease.beat();
     const folded = await foldLog(log, {}, onProgress);
     // The fold is deterministic over an immutable log prefix, so its own parity is what a second fold
     // up to the same position would give; the tables, written separately, are checked against it.
     const expected = foldParity(folded);
-    const objects = await writeFold(db, schema, SHADOW, folded);
+    const objects = await writeFold(db, schema, SHADOW, folded, lease);
     const shadow = writers(db, schema, SHADOW);
     const parity = shadow.currentState.parity();
     if (parity !== expected) {
@@ -78,6 +94,7 @@ export async function blueGreenRebuild(db: Database.Database, schema: StoreSchem
         }
       }
       swapIn(db);
+      lease.releaseInTransaction();
       db.prepare(
         'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?), (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
       ).run(CURRENT_STATE, position, FULL_TEXT, position);

@@ -12,7 +12,7 @@ const note = (sid: string): ProposedEvent => ({ type: 'note', sid, kind: 'create
 const notes = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => note(`${prefix}${i}`));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const LOGS: { name: string; open(): EventLog }[] = [
+const LOGS: { name: string; open(): EventLog | Promise<EventLog> }[] = [
   { name: 'memory', open: () => new MemoryEventLog() },
   { name: 'sqlite', open: () => SqliteEventLog.open(path.join(tempDir(), 'feed.db'), { durability: 'normal' }) },
 ];
@@ -21,8 +21,8 @@ for (const kind of LOGS) {
   describe(`change feed over the ${kind.name} log`, function () {
     this.timeout(30_000);
     let inner: EventLog;
-    beforeEach(() => {
-      inner = kind.open();
+    beforeEach(async () => {
+      inner = await kind.open();
     });
     afterEach(async () => inner.close());
 

@@ -55,6 +55,9 @@ describe('hostile queries: SQL and FTS5 syntax in filters and text never inject'
         for (const [i, s] of SQL.entries()) await items._new({ tag: s, title: `alpha bravo ${i}`, other: s }, { sid: `s${i}` });
         await items._new({ tag: 'plain', title: 'charlie' }, { sid: 'plain' });
         const db = store.projectionEngine.db;
+        // As every read does: bring the projections level with the log (the file writer indexes its own
+        // appends up to 10 ms later), then the full text.
+        await store.catchUp();
         await store.projectionEngine.ensureFullText();
         const schemaBefore = schemaOf(db);
         const head = await store.log.head();

@@ -133,4 +133,15 @@ describe('regressions found by the reliability suite', () => {
       }
     }
   });
+
+  it('bug: withProjectionDb on a file store missed the writer\'s own acknowledged appends, which it indexes up to 10 ms later (the CI flake in "hostile queries … file:": full-text tables appeared after the "before" snapshot)', async () => {
+    const store = await openStore(`file:${path.join(tempDir(), 'log')}`, { schema: { types: { item: { text: ['title'] } } } });
+    try {
+      await Promise.all(Array.from({ length: 20 }, (_, i) => store.collection('item')._new({ title: `item ${i}` }, { sid: `i${i}` })));
+      const count = await store.withProjectionDb((db) => db.prepare('SELECT count(*) FROM objects').pluck().get());
+      expect(count).to.equal(20);
+    } finally {
+      await store.close();
+    }
+  });
 });

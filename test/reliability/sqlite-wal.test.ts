@@ -14,8 +14,7 @@ const MiB = 1024 * 1024;
  */
 async function starve(limitBytes: number, seconds: number): Promise<{ maxWal: number; appended: number; reads: string; checkpoints: unknown }> {
   const file = path.join(tempDir(), 'osis.db');
-  const log = SqliteEventLog.open(file, { durability: 'normal', walCheckpoint: { limitBytes, intervalMs: 50 } });
-  log.finishOpening();
+  const log = await SqliteEventLog.open(file, { durability: 'normal', walCheckpoint: { limitBytes, intervalMs: 50 } });
   await log.append([{ type: 'item', sid: 'first', kind: 'created', data: { sid: 'first' } }]);
   const readers = spawn(process.execPath, [path.resolve(__dirname, '../fixtures/wal-readers.js'), file, String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';

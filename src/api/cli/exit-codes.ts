@@ -17,6 +17,7 @@ export function exitCodeFor(error: unknown): number {
       case 'CORRUPT':
         return EXIT.corrupt;
       case 'LOCKED':
+      case 'UNAVAILABLE':
       case 'CLOSED':
         return EXIT.locked;
     }

@@ -22,7 +22,25 @@ export async function runCli(argv: string[]): Promise<number> {
   }
 }
 
+/** Most a signalled command may take to finish cleanly (serve and log --follow close gracefully) before it is ended. */
+const SIGNAL_GRACE_MS = 800;
+
+/**
+ * SIGINT and SIGTERM always end the CLI within a second: commands that handle them close gracefully, and
+ * whatever is still running after SIGNAL_GRACE_MS is ended with 128 + the signal's number. (A library the
+ * CLI loads installs its own signal handler, which turns off Node's default of dying at once.)
+ */
+function endOnSignals(): void {
+  const numbers: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+  for (const signal of Object.keys(numbers)) {
+    process.once(signal, () => {
+      setTimeout(() => process.exit(128 + numbers[signal]), SIGNAL_GRACE_MS).unref();
+    });
+  }
+}
+
 if (require.main === module) {
+  endOnSignals();
   runCli(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
-import { ClosedError, CorruptError, InvalidInputError } from '../../log/errors';
+import { openTimeoutMs } from '../../log/busy-retry';
+import { ClosedError, CorruptError, InvalidInputError, LockedError } from '../../log/errors';
+import { makeDirs } from '../../log/make-dirs';
 import { openStore, type OpenStoreOptions, type Store } from '../store';
 import { parseStoreUrl } from '../store-url';
 
@@ -116,8 +118,8 @@ export class ContextRegistry {
       this.names.add(name);
       return { name, created };
     }
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    const release = await lockfile.lock(file, { realpath: false, retries: { retries: 50, minTimeout: 10, maxTimeout: 100 }, stale: 10_000 });
+    makeDirs(path.dirname(file), 'the context registry');
+    const release = await lockRegistry(file);
     try {
       const current = new Set(this.readFile());
       const created = !current.has(name);
@@ -161,7 +163,6 @@ export class ContextRegistry {
     if (url === this.baseUrl && url !== 'memory:' && url !== 'sqlite::memory:') {
       throw new InvalidInputError(`context ${name} would share the base store`);
     }
-    if (url.startsWith('sqlite:')) fs.mkdirSync(path.dirname(url.slice('sqlite:'.length)), { recursive: true });
     const pending = openStore(url, this.options);
     this.stores.set(name, pending);
     pending.catch(() => this.stores.delete(name));
@@ -189,6 +190,19 @@ export class ContextRegistry {
       throw new CorruptError(`context registry ${file} must hold {"contexts": [names…]}`, { details: { file } });
     }
     return contexts as string[];
+  }
+}
+
+/** Take the registry's lock, waiting as long as a store open waits for other processes (`openTimeoutMs`). */
+async function lockRegistry(file: string): Promise<() => Promise<void>> {
+  const waitMs = openTimeoutMs();
+  try {
+    return await lockfile.lock(file, { realpath: false, retries: { retries: Math.ceil(waitMs / 50), minTimeout: 5, maxTimeout: 50, factor: 1.5 }, stale: 10_000 });
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ELOCKED') {
+      throw new LockedError(`context registry ${file} is locked by another process: still busy after ${waitMs / 1000} s`, error);
+    }
+    throw error;
   }
 }
 

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { io } from '../../log/file-io';
-import { ClosedError, CorruptError, InvalidInputError } from '../../log/errors';
+import { retryOpening } from '../../log/busy-retry';
+import { ClosedError, CorruptError, InvalidInputError, OsisError } from '../../log/errors';
 import type { EncodedEvent, ProposedEvent, StoredEvent, StreamState } from '../../log/event';
 import type { AppendOptions, Durability, EventLog, IntegrityReport, LogWatcher, ReadAllOptions, UniqueSpec, WatchOptions } from '../../log/event-log';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
@@ -16,7 +17,7 @@ import { LogTail } from './log-tail';
 import { LogDirWatch } from './log-watch';
 import { detectNetworkFs, networkFsWarning } from './network-fs';
 import { fsError, SegmentFiles } from './segment-files';
-import { openSidecar, wrapSidecarError } from './sidecar';
+import { openSidecar, useSteadyBusyTimeout, wrapSidecarError } from './sidecar';
 import { verifyLogDir } from './verify-log';
 import { WriterLock, type WriterLockOptions } from './writer-lock';
 
@@ -93,6 +94,7 @@ export class FileEventLog implements EventLog {
     try {
       io.mkdirSync(dir);
     } catch (error) {
+      if (error instanceof OsisError) throw error;
       throw fsError(error, `cannot create the log directory ${dir}`);
     }
     const network = detectNetworkFs(dir);
@@ -118,19 +120,20 @@ export class FileEventLog implements EventLog {
       const found = files.header(first).header.storeId;
       if (found !== storeId) throw new CorruptError(`${files.path(first)}: offset 0: segment of store ${found} in the log of store ${storeId}`);
     }
-    const db = openSidecar(dir, options.busyTimeoutMs);
+    const delay = options.indexDelayMs ?? DEFAULT_INDEX_DELAY_MS;
+    if (!Number.isInteger(delay) || delay < 0) throw new InvalidInputError('indexDelayMs must be an integer >= 0');
+    const db = await openSidecar(dir);
     try {
       const unique = options.unique ?? {};
-      const index = new LogIndex(db, unique);
+      const index = await retryOpening(dir, () => new LogIndex(db, unique));
       const tail = new LogTail(files, db, index, storeId, warn);
-      const rebuilt = FileEventLog.checkSidecar(db, index, tail, files, storeId, segments);
-      const delay = options.indexDelayMs ?? DEFAULT_INDEX_DELAY_MS;
-      if (!Number.isInteger(delay) || delay < 0) throw new InvalidInputError('indexDelayMs must be an integer >= 0');
+      const rebuilt = await retryOpening(dir, () => FileEventLog.checkSidecar(db, index, tail, files, storeId, segments));
       const log = new FileEventLog(dir, db, files, index, tail, lock, storeId, unique, options.durability ?? 'full', segmentBytes, rebuilt, delay);
       // Opening reads like any reader: no lock, no repair. A torn tail a crashed writer left reads as
       // not yet written until the next append, whose writer repairs it under the lock.
-      tail.sync(false);
-      log.syncUniqueSpec();
+      await retryOpening(dir, () => tail.sync(false));
+      await retryOpening(dir, () => log.syncUniqueSpec());
+      useSteadyBusyTimeout(db, options.busyTimeoutMs);
       return log;
     } catch (error) {
       lock.drop();

@@ -17,8 +17,8 @@ import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp } from '../../l
 import { ChangeNotifier, type WatchedFiles } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
-import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
-import { openSqlite, retryOpeningWhileBusy, useShortBusyTimeout, wrapSqliteError } from './connection';
+import { ConnectionBusy, isLockBusy, retryOpening, retryWhileBusy } from '../../log/busy-retry';
+import { openSqlite, wrapSqliteError } from './connection';
 import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
 import { decodeRawRows } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
@@ -94,15 +94,15 @@ export class SqliteEventLog implements EventLog {
     this.notifier = new ChangeNotifier(probe, { files: walFiles(db.name) });
   }
 
-  /** Open (creating if needed) the log in `file`. */
-  static open(file: string, options: SqliteLogOptions = {}): SqliteEventLog {
+  /** Open (creating if needed) the log in `file`; waits for other openers up to the open timeout. */
+  static async open(file: string, options: SqliteLogOptions = {}): Promise<SqliteEventLog> {
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
-    const db = openSqlite(file, options.durability ?? 'full', busyTimeoutMs);
+    const db = await openSqlite(file, options.durability ?? 'full');
     try {
-      retryOpeningWhileBusy(() => db.transaction(() => db.exec(LOG_SCHEMA)).immediate(), busyTimeoutMs);
+      await retryOpening(file, () => db.transaction(() => db.exec(LOG_SCHEMA)).immediate());
       const log = new SqliteEventLog(db, options.unique ?? {}, busyTimeoutMs);
       if (file !== ':memory:') log.checkpointer = new WalCheckpointer(file, options.walCheckpoint);
-      retryOpeningWhileBusy(() => log.uniqueKeys.syncWithSpec(), busyTimeoutMs);
+      await retryOpening(file, () => log.uniqueKeys.syncWithSpec());
       return log;
     } catch (error) {
       db.close();
@@ -119,11 +119,6 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return Promise.reject(new ClosedError());
     if (events.length === 0) return Promise.resolve([]);
     return this.committer.submit({ events, options });
-  }
-
-  /** Call once the database's set-up is done: writers then wait for the lock without blocking. */
-  finishOpening(): void {
-    useShortBusyTimeout(this.db);
   }
 
   /** Run `fn` in a `BEGIN IMMEDIATE` transaction, waiting asynchronously for the write lock. */
