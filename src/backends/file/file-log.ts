@@ -10,10 +10,12 @@ import { decodeDataTable, decodeFrameEncoded } from '../../log/otoml-encoded';
 import { encodeSegmentHeader, SEGMENT_FORMAT } from '../../log/otoml-record';
 import { stageRequest, type AppendRequest, type StagedRequest } from './append-batch';
 import type { Staging } from './append-staging';
+import { clearDamage, damageError, damageOf, readDamage, recordDamage } from './damage-record';
 import { DEFAULT_INDEX_DELAY_MS, DeferredIndex, type WriterState } from './deferred-index';
 import { LogIndex, type Checkpoint, type IndexedAppend } from './log-index';
 import { decodeEvent, LogReader } from './log-reader';
 import { LogTail } from './log-tail';
+import { fdatasync, uniqueFingerprint, writeAll } from './write-helpers';
 import { LogDirWatch } from './log-watch';
 import { detectNetworkFs, networkFsWarning } from './network-fs';
 import { fsError, SegmentFiles } from './segment-files';
@@ -136,6 +138,8 @@ export class FileEventLog implements EventLog {
       useSteadyBusyTimeout(db, options.busyTimeoutMs);
       return log;
     } catch (error) {
+      const damage = damageOf(error);
+      if (damage) recordDamage(dir, damage, 'opening');
       lock.drop();
       db.close();
       files.closeAll();
@@ -196,13 +200,15 @@ export class FileEventLog implements EventLog {
 
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
     if (this.failed) throw this.failed;
+    const damage = readDamage(this.dir);
+    if (damage) throw damageError(this.dir, damage);
     if (!this.lock.held) this.refresh();
     const { fresh } = await this.lock.acquire();
     try {
       // Idempotency keys and imports are checked against the index itself: it must hold every append.
       if (fresh || batch.some((r) => r.kind === 'import' || r.options.idempotencyKey !== undefined)) this.deferred.flush();
       // A lease held without a break since the last commit means nobody else wrote: the known end holds.
-      const state = (!fresh && (this.deferred.end ?? this.tail.known())) || this.tail.sync(true);
+      const state = (!fresh && (this.deferred.end ?? this.tail.known())) || this.noting('a write', () => this.tail.sync(true));
       if (fresh) this.checkNoLaterSegment(state);
       const staging = this.deferred.staging();
       const replays = new Map<string, StoredEvent[]>();
@@ -317,7 +323,7 @@ export class FileEventLog implements EventLog {
 
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
     this.refresh();
-    return this.index.streamLocations(type, sid).map((loc) => this.reader.readAt(loc, decodeEvent));
+    return this.noting('a read', () => this.index.streamLocations(type, sid).map((loc) => this.reader.readAt(loc, decodeEvent)));
   }
 
   async streamState(type: string, sid: string): Promise<StreamState> {
@@ -326,12 +332,14 @@ export class FileEventLog implements EventLog {
   }
 
   async readAll(from: number, options: ReadAllOptions = {}): Promise<StoredEvent[]> {
-    return this.reader.readFrom(from, this.refresh().position, options, decodeEvent);
+    const head = this.refresh().position;
+    return this.noting('a read', () => this.reader.readFrom(from, head, options, decodeEvent));
   }
 
   /** See `EventLog.readAllEncoded`: data stays the record's `[data]` table text (`decodeEncodedData`). */
   async readAllEncoded(from: number, options: ReadAllOptions = {}): Promise<EncodedEvent[]> {
-    return this.reader.readFrom(from, this.refresh().position, options, decodeFrameEncoded);
+    const head = this.refresh().position;
+    return this.noting('a read', () => this.reader.readFrom(from, head, options, decodeFrameEncoded));
   }
 
   decodeEncodedData(data: string): Record<string, unknown> {
@@ -352,6 +360,8 @@ export class FileEventLog implements EventLog {
   async verify(onProgress?: (done: number, total: number) => void): Promise<IntegrityReport> {
     if (this.closed) throw new ClosedError();
     const report = verifyLogDir(this.dir, onProgress);
+    if (report.problems.length > 0) recordDamage(this.dir, report.problems[0], 'verify');
+    else clearDamage(this.dir);
     return { events: report.events, problems: report.problems };
   }
 
@@ -372,26 +382,18 @@ export class FileEventLog implements EventLog {
   private refresh(): Checkpoint {
     if (this.closed) throw new ClosedError();
     this.deferred.flush();
-    return this.tail.sync(false);
+    return this.noting('a catch-up', () => this.tail.sync(false));
   }
 
-}
+  /** Run `fn`; damage to the log's frames that it meets is recorded (see damage-record.ts) before it is thrown. */
+  private noting<T>(foundBy: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      const damage = damageOf(error);
+      if (damage) recordDamage(this.dir, damage, foundBy);
+      throw error;
+    }
+  }
 
-/** A stable text for a unique spec (types and fields sorted, empty ones dropped). */
-export function uniqueFingerprint(spec: UniqueSpec): string {
-  return JSON.stringify(
-    Object.keys(spec)
-      .sort()
-      .filter((t) => spec[t].length > 0)
-      .map((t) => [t, [...spec[t]].sort()]),
-  );
-}
-
-function writeAll(fd: number, buffer: Buffer, position: number): void {
-  let done = 0;
-  while (done < buffer.length) done += io.writeSync(fd, buffer, done, buffer.length - done, position + done);
-}
-
-function fdatasync(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => io.fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 }

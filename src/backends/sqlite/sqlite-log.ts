@@ -20,7 +20,7 @@ import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryOpening, retryWhileBusy } from '../../log/busy-retry';
 import { openSqlite, wrapSqliteError } from './connection';
 import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
-import { decodeRawRows } from './raw-rows';
+import { decodeRawRows, unreadableRow } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
 import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer';
 
@@ -357,6 +357,11 @@ export class SqliteEventLog implements EventLog {
       .prepare('SELECT type, sid, count(*) AS n, max(version) AS v FROM events GROUP BY type, sid HAVING n != v OR min(version) != 1')
       .all() as { type: string; sid: string; n: number; v: number }[];
     for (const gap of gaps) problems.push({ where: `events ${gap.type}/${gap.sid}`, message: `${gap.n} events but versions up to ${gap.v}` });
+    const unreadable = this.db
+      .prepare('SELECT position FROM events WHERE NOT json_valid(data) OR (meta IS NOT NULL AND NOT json_valid(meta)) ORDER BY position LIMIT 100')
+      .pluck()
+      .all() as number[];
+    for (const position of unreadable) problems.push({ where: `events position ${position}`, message: 'data or meta is not valid JSON' });
     const events = (this.db.prepare('SELECT count(*) FROM events').pluck().get() as number) ?? 0;
     return { events, problems };
   }
@@ -384,6 +389,14 @@ function walFiles(file: string): WatchedFiles | undefined {
 
 /** Decode one `events` row. */
 export function rowToEvent(row: EventRow): StoredEvent {
+  try {
+    return decodeRow(row);
+  } catch (error) {
+    throw unreadableRow(row.position, error);
+  }
+}
+
+function decodeRow(row: EventRow): StoredEvent {
   const event: StoredEvent = {
     position: row.position,
     id: row.id,
