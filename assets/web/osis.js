@@ -1,5 +1,5 @@
 // osis web UI: the only script the pages load (served from the process; the CSP forbids inline script).
-// It never writes data into innerHTML: every value goes through textContent or an attribute.
+// It never parses data as markup: every value goes through textContent or a DOM property.
 'use strict';
 
 (function () {
