@@ -73,8 +73,8 @@ export class CountQueries {
       top: db.prepare('SELECT value, n AS count FROM object_facets WHERE type = ? AND field = ? ORDER BY n DESC, value LIMIT ?'),
       valueCount: db.prepare('SELECT n FROM object_facets WHERE type = ? AND field = ? AND value = ?').pluck(),
       ofSids: db.prepare(
-        `SELECT field, value, count(*) AS count FROM object_index
-         WHERE type = ? AND sid IN (SELECT value FROM json_each(?)) GROUP BY field, value`,
+        `SELECT i.field, i.value, count(*) AS count FROM json_each(?) j CROSS JOIN object_index i
+         WHERE i.type = ? AND i.sid = j.value GROUP BY i.field, i.value`,
       ),
     };
   }
@@ -120,7 +120,7 @@ export class CountQueries {
   facetsOf(type: string, sids: readonly string[]): Map<string, FacetValue[]> {
     const result = new Map<string, FacetValue[]>();
     if (sids.length === 0) return result;
-    for (const row of this.s.ofSids.all(type, JSON.stringify(sids)) as Array<FacetValue & { field: string }>) {
+    for (const row of this.s.ofSids.all(JSON.stringify(sids), type) as Array<FacetValue & { field: string }>) {
       let values = result.get(row.field);
       if (!values) result.set(row.field, (values = []));
       values.push({ value: row.value, count: row.count });

@@ -117,4 +117,41 @@ describe('maintained counts (object_counts, object_facets)', function () {
       await store.close();
     }
   });
+
+  it('answers filters on common values by probing the index per row, with the same pages as the sid list', async () => {
+    // 'be' holds 300 of 400 objects: 300² > (limit + 1) × 400, so the probe form is chosen; the copy field
+    // `land` is not indexed and is filtered by json_extract, the reference answer.
+    const store = await openStore('memory:', { schema: { types: { user: { index: ['country'], unique: [] } } } });
+    try {
+      const users = store.collection('user');
+      for (let i = 0; i < 400; i++) {
+        const country = i % 4 === 0 ? 'nl' : 'be';
+        await users._new({ country, land: country, tag: `t${i % 7}` }, { sid: `u${String(i).padStart(3, '0')}` });
+      }
+      const sql = (filter: Record<string, unknown>) => {
+        const statements: string[] = [];
+        const original = store.projectionEngine.db.prepare.bind(store.projectionEngine.db);
+        (store.projectionEngine.db as any).prepare = (text: string) => (statements.push(text), original(text));
+        return statements;
+      };
+      const seen = sql({});
+      const pages = async (filter: Record<string, unknown>) => {
+        const all: string[] = [];
+        let cursor: string | undefined;
+        do {
+          const page = await users._find({ filter, limit: 5, ...(cursor ? { cursor } : {}) });
+          all.push(...page.items);
+          cursor = page.next_cursor;
+        } while (cursor && all.length < 60);
+        return all;
+      };
+      expect(await pages({ country: 'be' })).to.deep.equal(await pages({ land: 'be' }));
+      expect(await pages({ country: { in: ['be', 'nl'] }, tag: 't3' })).to.deep.equal(await pages({ land: { in: ['be', 'nl'] }, tag: 't3' }));
+      expect(await pages({ country: 'nl' })).to.deep.equal(await pages({ land: 'nl' }));
+      expect(seen.some((text) => text.includes('EXISTS (SELECT 1 FROM object_index'))).to.equal(true);
+      expect((await users._find({ filter: { country: 'be' }, text: 't3', limit: 500 })).items).to.have.length(43);
+    } finally {
+      await store.close();
+    }
+  });
 });

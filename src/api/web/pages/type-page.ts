@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../../../log/errors';
 import { indexedFields } from '../../../projections/config';
 import { indexValue } from '../../../projections/tables';
+import { encodeCursor } from '../../cursor';
 import { formatScalar, parseScalar } from '../../filter';
 import { html, type Html } from '../html';
 import { cellText, ctx, href, num, page, segment } from '../layout';
@@ -64,12 +65,13 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
   const limit = pageLimit(query.get('limit'));
   const cursor = query.get('cursor') || null;
   const filter = Object.fromEntries(Object.entries(filters).map(([f, vs]) => [f, vs.length === 1 ? vs[0] : { in: vs }]));
-  const found = await collection._find_full({ filter, ...(q ? { text: q } : {}), limit, ...(cursor ? { cursor } : {}) });
+  const text = q ? { text: q } : {};
   const counts = store.projectionEngine.counts;
   const total = counts.type(type);
   const fields = Object.keys(filters);
   let matches = { count: total, exact: true };
   let facets: FacetView[];
+  let found: { items: unknown[]; next_cursor?: string } | undefined;
   const selected = (field: string, value: string | number) => (filters[field] ?? []).some((v) => indexValue(v) === value);
   if (q === null && fields.length === 0) {
     facets = facetFields.map((field) => {
@@ -77,7 +79,7 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
       return { field, scope: 'type', too_many: facet.distinct > FACET_MAX_DISTINCT, values: facet.values.map((v) => ({ ...v, selected: false })) };
     });
   } else {
-    const sample = await collection._find({ filter, ...(q ? { text: q } : {}), limit: MATCH_SAMPLE });
+    const sample = await collection._find({ filter, ...text, limit: MATCH_SAMPLE });
     const complete = sample.next_cursor === undefined;
     const single = q === null && fields.length === 1 && filters[fields[0]].length === 1 ? indexValue(filters[fields[0]][0]) : undefined;
     matches = single !== undefined ? { count: counts.value(type, fields[0], single), exact: true } : { count: sample.items.length, exact: complete };
@@ -88,7 +90,9 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
       too_many: false,
       values: (byField.get(field) ?? []).slice(0, FACET_VALUES).map((v) => ({ ...v, selected: selected(field, v.value) })),
     }));
+    if (cursor === null) found = firstPage(input, type, sample.items, limit, q !== null, complete);
   }
+  found ??= await collection._find_full({ filter, ...text, limit, ...(cursor ? { cursor } : {}) });
   const rows = found.items as Array<Record<string, unknown>>;
   return {
     context: input.context,
@@ -105,6 +109,15 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
     next_cursor: found.next_cursor ?? null,
     facets,
   };
+}
+
+/** The first page of a search, taken from the head of its sample (same order, same cursor as `_find_full` gives). */
+function firstPage(input: PageInput, type: string, sids: string[], limit: number, ranked: boolean, complete: boolean): { items: unknown[]; next_cursor?: string } {
+  const queries = input.store.projectionEngine.queries;
+  const items = sids.slice(0, limit).flatMap((sid) => queries.object(type, sid) ?? []);
+  const more = sids.length > limit || !complete;
+  if (!more || items.length === 0) return { items };
+  return { items, next_cursor: encodeCursor(ranked ? { offset: limit } : { afterSid: sids[limit - 1] }) };
 }
 
 function pageLimit(raw: string | null): number {
