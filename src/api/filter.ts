@@ -38,3 +38,24 @@ function clause(field: string, op: FilterOp, value: unknown): FilterClause {
   }
   return { field, op, value };
 }
+
+/**
+ * A value typed on a command line or in a URL: one that reads as a JSON number, boolean or quoted string
+ * is taken as that (`18`, `true`, `"9000"`); anything else is the plain string.
+ */
+export function parseScalar(raw: string): unknown {
+  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw) || raw === 'true' || raw === 'false' || /^".*"$/s.test(raw)) {
+    try {
+      return JSON.parse(raw);
+    } catch {
+      return raw;
+    }
+  }
+  return raw;
+}
+
+/** The text `parseScalar` reads back as `value` (strings that would read as something else are quoted). */
+export function formatScalar(value: string | number | boolean): string {
+  if (typeof value !== 'string') return String(value);
+  return parseScalar(value) === value ? value : JSON.stringify(value);
+}

@@ -234,7 +234,7 @@ export class Store {
     return {
       backend: this.backendName,
       head: await this.backend.log.head(),
-      objects: this.backend.projections.queries.counts(),
+      objects: this.backend.projections.counts.types(),
       checkpoints: this.backend.projections.checkpoints(),
       subscribers: Object.fromEntries(
         listCheckpoints(this.backend.projections.db).map((c) => [c.name, { kind: c.kind, position: c.position }]),

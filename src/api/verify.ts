@@ -57,5 +57,14 @@ export async function verifyStore(log: EventLog, projections: ProjectionEngine, 
   const counts = projections.queries.counts();
   const projected = Object.values(counts).reduce((a, b) => a + b, 0);
   if (projected !== objects) problems.push({ where: 'projection objects', message: `${projected} objects but the log folds to ${objects}` });
+  const maintained = projections.counts.types();
+  for (const type of new Set([...Object.keys(counts), ...Object.keys(maintained)])) {
+    if ((counts[type] ?? 0) !== (maintained[type] ?? 0)) {
+      problems.push({ where: `projection object_counts ${type}`, message: `${maintained[type] ?? 0} counted but ${counts[type] ?? 0} objects` });
+    }
+  }
+  for (const row of projections.counts.facetMismatches()) {
+    problems.push({ where: `projection object_facets ${row.type}.${row.field}`, message: `count of value ${JSON.stringify(row.value)} differs from the index` });
+  }
   return { ok: problems.length === 0, events, objects, problems };
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../log/event';
 import type { EventLog } from '../log/event-log';
 import { fingerprint, indexedFields, type StoreSchema } from './config';
+import { CountQueries } from './counts';
 import { CurrentStateProjection } from './current-state';
 import type { ProgressFn } from './fold';
 import { FullTextProjection } from './fulltext';
@@ -23,6 +24,8 @@ export class ProjectionEngine {
   currentState!: CurrentStateProjection;
   fulltext!: FullTextProjection;
   queries!: ProjectionQueries;
+  /** Maintained object and facet counts (no scans). */
+  counts!: CountQueries;
   private serial: Promise<unknown> = Promise.resolve();
   private fullTextTimer: NodeJS.Timeout | undefined;
 
@@ -144,6 +147,7 @@ export class ProjectionEngine {
     this.fulltext = new FullTextProjection(this.db, this.schema, LIVE);
     this.currentState = new CurrentStateProjection(this.db, this.schema, this.fulltext, LIVE);
     this.queries = new ProjectionQueries(this.db, this.schema);
+    this.counts = new CountQueries(this.db);
   }
 
   private scheduleFullText(): void {

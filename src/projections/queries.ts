@@ -58,8 +58,12 @@ export class ProjectionQueries {
   private readonly getOne;
   private readonly getData;
   private readonly ftsExists;
+  private readonly valueCount;
+  private readonly typeCount;
 
   constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
+    this.valueCount = db.prepare('SELECT n FROM object_facets WHERE type = ? AND field = ? AND value = ?').pluck();
+    this.typeCount = db.prepare('SELECT n FROM object_counts WHERE type = ?').pluck();
     this.getOne = db.prepare(`SELECT ${RECORD_COLUMNS} FROM objects o WHERE o.type = ? AND o.sid = ?`);
     this.getData = db.prepare('SELECT data FROM objects WHERE type = ? AND sid = ?').pluck();
     this.ftsExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
@@ -88,7 +92,8 @@ export class ProjectionQueries {
     const columns = full ? RECORD_COLUMNS : 'o.sid';
     const where: string[] = ['o.type = ?'];
     const params: unknown[] = [type];
-    for (const clause of query.filter) this.addClause(type, clause, where, params);
+    const walk = query.text !== undefined ? undefined : query.limit + 1;
+    for (const clause of query.filter) this.addClause(type, clause, where, params, walk);
     let sql: string;
     if (query.text !== undefined) {
       const table = ftsTable(type);
@@ -124,7 +129,21 @@ export class ProjectionQueries {
     return Object.fromEntries(rows.map((r) => [r.type, r.n]));
   }
 
-  private addClause(type: string, clause: FilterClause, where: string[], params: unknown[]): void {
+  /**
+   * Whether an indexed equality clause is best tested per row (an index probe per candidate) rather than
+   * as the list of every matching sid. The maintained counts tell how many objects hold the values: a
+   * list costs one step per match; probing while walking the type in sid order costs about
+   * `walk × objects / matches` steps; below a ranked text match there are no more candidates than text matches.
+   */
+  private probes(type: string, field: string, values: Array<string | number>, walk: number | undefined): boolean {
+    let matches = 0;
+    for (const value of values) matches += (this.valueCount.get(type, field, value) as number | undefined) ?? 0;
+    if (walk === undefined) return matches > 5000;
+    const objects = (this.typeCount.get(type) as number | undefined) ?? 0;
+    return matches > 0 && matches * matches > walk * objects;
+  }
+
+  private addClause(type: string, clause: FilterClause, where: string[], params: unknown[], walk: number | undefined): void {
     const values = clause.op === 'in' ? (clause.value as unknown[]) : [clause.value];
     const bound = values.map((v) => {
       const value = indexValue(v);
@@ -134,6 +153,11 @@ export class ProjectionQueries {
     const test = clause.op === 'in' ? `IN (${bound.map(() => '?').join(', ')})` : clause.op === 'ne' ? '= ?' : `${SQL_OP[clause.op]} ?`;
     const negate = clause.op === 'ne' ? 'NOT ' : '';
     if (indexedFields(this.schema, type).includes(clause.field)) {
+      if ((clause.op === 'eq' || clause.op === 'in') && this.probes(type, clause.field, bound, walk)) {
+        where.push(`EXISTS (SELECT 1 FROM object_index i WHERE i.type = ? AND i.field = ? AND i.value ${test} AND i.sid = o.sid)`);
+        params.push(type, clause.field, ...bound);
+        return;
+      }
       where.push(`o.sid ${negate}IN (SELECT i.sid FROM object_index i WHERE i.type = ? AND i.field = ? AND i.value ${test})`);
       params.push(type, clause.field, ...bound);
     } else {

@@ -114,6 +114,8 @@ async function rebuildUnderLease(db: Database.Database, schema: StoreSchema, log
 function swapIn(db: Database.Database): void {
   dropProjectionTables(db, LIVE);
   db.exec(`ALTER TABLE ${SHADOW.objects} RENAME TO ${LIVE.objects}; ALTER TABLE ${SHADOW.index} RENAME TO ${LIVE.index};`);
+  // Renaming the count tables also renames them inside the triggers that now sit on the live tables.
+  db.exec(`ALTER TABLE ${SHADOW.counts} RENAME TO ${LIVE.counts}; ALTER TABLE ${SHADOW.facets} RENAME TO ${LIVE.facets};`);
   for (const table of ftsTables(db, SHADOW)) {
     db.exec(`ALTER TABLE ${table} RENAME TO ${LIVE.ftsPrefix}${table.slice(SHADOW.ftsPrefix.length)}`);
   }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { ensureCountTables } from './counts';
 
 /** Names of one generation of projection tables: the live one, or the shadow a rebuild fills. */
 export interface TableNames {
@@ -6,12 +7,22 @@ export interface TableNames {
   index: string;
   /** FTS5 tables are `${ftsPrefix}${type}`. */
   ftsPrefix: string;
+  /** Live objects per type, kept by triggers on `objects` (see counts.ts). */
+  counts: string;
+  /** Rows per (type, field, value) of `index`, kept by triggers: the facet counts. */
+  facets: string;
 }
 
 /** The tables reads are served from. */
-export const LIVE: TableNames = { objects: 'objects', index: 'object_index', ftsPrefix: 'fts_' };
+export const LIVE: TableNames = { objects: 'objects', index: 'object_index', ftsPrefix: 'fts_', counts: 'object_counts', facets: 'object_facets' };
 /** The tables a blue-green rebuild fills before swapping them in (prefixes never collide with LIVE's). */
-export const SHADOW: TableNames = { objects: 'objects_next', index: 'object_index_next', ftsPrefix: 'ftsnext_' };
+export const SHADOW: TableNames = {
+  objects: 'objects_next',
+  index: 'object_index_next',
+  ftsPrefix: 'ftsnext_',
+  counts: 'object_counts_next',
+  facets: 'object_facets_next',
+};
 
 /** Create the checkpoint table and, when missing, one generation of projection tables (race-free across processes). */
 export function ensureProjectionTables(db: Database.Database, names: TableNames): void {
@@ -52,12 +63,14 @@ function createTables(db: Database.Database, names: TableNames): void {
     ) WITHOUT ROWID;
     CREATE INDEX object_index_by_sid_${tag} ON ${names.index} (type, sid);`);
   }
+  ensureCountTables(db, names, tag);
 }
 
 /** Drop one generation of projection tables (used to discard a shadow). */
 export function dropProjectionTables(db: Database.Database, names: TableNames): void {
   for (const table of ftsTables(db, names)) db.exec(`DROP TABLE IF EXISTS ${table}`);
   db.exec(`DROP TABLE IF EXISTS ${names.objects}; DROP TABLE IF EXISTS ${names.index};`);
+  db.exec(`DROP TABLE IF EXISTS ${names.counts}; DROP TABLE IF EXISTS ${names.facets};`);
 }
 
 /** The FTS5 tables of one generation. */

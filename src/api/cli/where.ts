@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../../log/errors';
+import { parseScalar } from '../filter';
 
 const OPERATORS: [string, string][] = [
   ['>=', 'gte'],
@@ -22,18 +23,7 @@ export function parseWhere(expressions: readonly string[]): Record<string, Recor
     const op = OPERATORS.find(([s]) => s === symbol)![1];
     const conditions = Object.prototype.hasOwnProperty.call(filter, field) ? filter[field] : (filter[field] = {});
     if (Object.prototype.hasOwnProperty.call(conditions, op)) throw new InvalidInputError(`--where: ${field} ${symbol} given twice`);
-    conditions[op] = scalar(raw);
+    conditions[op] = parseScalar(raw);
   }
   return filter;
-}
-
-function scalar(raw: string): unknown {
-  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw) || raw === 'true' || raw === 'false' || /^".*"$/s.test(raw)) {
-    try {
-      return JSON.parse(raw);
-    } catch {
-      return raw;
-    }
-  }
-  return raw;
 }

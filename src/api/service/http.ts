@@ -24,6 +24,17 @@ export interface HttpAppOptions {
   loopbackHostsOnly: boolean;
   /** The whole request body must arrive within this many ms. */
   bodyTimeoutMs: number;
+  /** The browser UI (src/api/web), mounted on the same port. */
+  web?: WebMount;
+}
+
+/** What the HTTP edge needs of the browser UI: the paths it serves, its handler, and its session check. */
+export interface WebMount {
+  routes(pathname: string): boolean;
+  /** Answers the request itself (auth by bearer header or session cookie, errors as pages). */
+  handle(req: IncomingMessage, res: ServerResponse, pathname: string, query: URLSearchParams): Promise<void>;
+  /** True when the request carries a signed-in session cookie (accepted on GET /events in place of the bearer header). */
+  signedIn(req: IncomingMessage): boolean;
 }
 
 const ROUTES: Record<string, string> = { '/rpc': 'POST', '/openrpc.json': 'GET', '/health': 'GET', '/events': 'GET', '/metrics': 'GET' };
@@ -57,7 +68,7 @@ export class HttpApp {
     const raw = req.url ?? '/';
     const mark = raw.indexOf('?');
     const pathname = mark < 0 ? raw : raw.slice(0, mark);
-    const route = Object.prototype.hasOwnProperty.call(ROUTES, pathname) ? pathname : 'other';
+    const route = Object.prototype.hasOwnProperty.call(ROUTES, pathname) ? pathname : this.o.web?.routes(pathname) ? 'web' : 'other';
     this.inFlight++;
     res.once('close', () => {
       this.inFlight--;
@@ -87,6 +98,7 @@ export class HttpApp {
     if (this.o.loopbackHostsOnly && !viaSocket && !this.loopbackHost(req.headers.host)) {
       throw new ServiceError('UNAUTHORIZED', 'this server only answers requests addressed to a loopback host name', { reason: 'host' });
     }
+    if (route === 'web') return this.o.web!.handle(req, res, pathname, query());
     if (route === 'other') throw new ServiceError('NOT_ROUTED', `no route ${pathname}: use POST /rpc, GET /openrpc.json, /events, /health or /metrics`);
     const headToo = ROUTES[route] === 'GET' && route !== '/events';
     if (req.method !== ROUTES[route] && !(req.method === 'HEAD' && headToo)) {
@@ -94,7 +106,7 @@ export class HttpApp {
       return this.send(res, 405, { error: { code: -32600, message: `${pathname} takes ${ROUTES[route]}`, data: { code: 'INVALID_REQUEST' } } });
     }
     if (route === '/health') return this.send(res, 200, { status: 'ok' });
-    if (this.o.token) {
+    if (this.o.token && !(route === '/events' && this.o.web?.signedIn(req))) {
       try {
         this.o.token.verify(req.headers.authorization);
       } catch (error) {

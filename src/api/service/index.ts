@@ -14,6 +14,7 @@ import { ServiceMetrics } from './metrics';
 import { openRpcDocument } from './openrpc';
 import { RpcEndpoint } from './rpc';
 import { EventStreams } from './sse';
+import { WebUi } from '../web';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -89,6 +90,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       observe: (method, seconds, error) => metrics?.call(method, seconds, error),
       onUnexpected: (error, method) => logger.error({ err: error, method }, 'unexpected error in a call'),
     });
+    const tokenCheck = o.token !== undefined ? new TokenCheck(o.token) : undefined;
+    const web = new WebUi({ contexts, logger, bodyTimeoutMs: o.requestTimeoutMs, ...(tokenCheck ? { token: tokenCheck } : {}) });
     const app = new HttpApp({
       contexts,
       rpc,
@@ -96,7 +99,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       metrics,
       logger,
       openRpc: () => document,
-      ...(o.token !== undefined ? { token: new TokenCheck(o.token) } : {}),
+      ...(tokenCheck ? { token: tokenCheck } : {}),
+      web,
       loopbackHostsOnly: o.token === undefined,
       bodyTimeoutMs: o.requestTimeoutMs,
     });

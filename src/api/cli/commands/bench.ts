@@ -3,6 +3,7 @@ import { InvalidInputError } from '../../../log/errors';
 import { formatTable, runBench } from '../../../bench';
 import { benchFeed } from '../../../bench/feed-bench';
 import { runServiceBench } from '../../../bench/service-bench';
+import { runWebBench } from '../../../bench/web-bench';
 import { printJson } from '../context';
 
 /** bench: the figures of the issues, as ratios to raw baselines measured in the same run. */
@@ -15,7 +16,23 @@ export function benchCommand(): Command {
     .option('--scale <n>', 'multiply dataset sizes and operation counts', '1')
     .option('--service', 'also measure TYPE_get over HTTP and write-to-SSE latency')
     .option('--feed', 'also measure cross-process change-feed latency and catch-up rate (sqlite and file)')
-    .action(async (options: { json?: boolean; quick?: boolean; only?: string; scale: string; service?: boolean; feed?: boolean }) => {
+    .option('--web', 'only measure web UI page times on a big sqlite store (1M objects; --quick: 10K)')
+    .option('--web-objects <n>', 'objects in the --web store')
+    .option('--web-dir <dir>', 'keep the --web store in DIR and reuse it on the next run')
+    .action(async (options: { json?: boolean; quick?: boolean; only?: string; scale: string; service?: boolean; feed?: boolean; web?: boolean; webObjects?: string; webDir?: string }) => {
+      if (options.web) {
+        const objects = options.webObjects !== undefined ? Number(options.webObjects) : options.quick ? 10_000 : 1_000_000;
+        if (!Number.isInteger(objects) || objects < 100) throw new InvalidInputError('--web-objects must be an integer of at least 100');
+        const result = await runWebBench({
+          objects,
+          ...(options.webDir ? { dir: options.webDir } : {}),
+          ...(options.quick ? { requests: 20 } : {}),
+          progress: (line) => process.stderr.write(`${line}\n`),
+        });
+        if (options.json) printJson({ web: result });
+        else for (const p of result.pages) process.stdout.write(`${p.path.padEnd(40)} p50 ${p.p50Ms.toFixed(1).padStart(7)} ms  p95 ${p.p95Ms.toFixed(1).padStart(7)} ms  max ${p.maxMs.toFixed(1).padStart(7)} ms\n`);
+        return;
+      }
       const scale = Number(options.scale);
       if (!Number.isFinite(scale)) throw new InvalidInputError(`--scale must be a number, got ${JSON.stringify(options.scale)}`);
       const report = await runBench({
