@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Collection } from '../../src/api/collection';
 import { resultOf, startTestServer, type TestServer } from './helpers';
 
 describe('service: JSON-RPC over POST /rpc', () => {
@@ -167,13 +168,25 @@ describe('service: JSON-RPC over POST /rpc', () => {
     });
 
     it('-32603 for an unexpected failure, with no message or stack from inside', async () => {
+      const original = Collection.prototype._get;
+      Collection.prototype._get = () => Promise.reject(new TypeError('secret detail from inside'));
+      try {
+        const response = await t.call('user_get', { sid: 'a' });
+        expectError(response, -32603, 'INTERNAL');
+        expect(response.error.message).to.equal('internal error');
+        expect(response.error.data).to.deep.equal({ code: 'INTERNAL' });
+      } finally {
+        Collection.prototype._get = original;
+      }
+      expect(t.logs.some((line) => line.includes('"level":50'))).to.equal(true);
+    });
+
+    it('a context whose store cannot be opened is UNAVAILABLE (-32603) naming the path, not an internal error', async () => {
       fs.mkdirSync(path.join(t.dir, 'osis.ctx-broken.db'));
       fs.writeFileSync(path.join(t.dir, 'osis.contexts.json'), JSON.stringify({ version: 1, contexts: ['broken'] }));
       const response = await t.call('user_get', { sid: 'a' }, { 'X-Hero-Context': 'broken' });
-      expectError(response, -32603, 'INTERNAL');
-      expect(response.error.message).to.equal('internal error');
-      expect(response.error.data).to.deep.equal({ code: 'INTERNAL' });
-      expect(t.logs.some((line) => line.includes('"level":50'))).to.equal(true);
+      expectError(response, -32603, 'UNAVAILABLE');
+      expect(response.error.message).to.match(/cannot open .*osis\.ctx-broken\.db/);
     });
   });
 });
