@@ -5,7 +5,7 @@ import type { StoreSchema } from './config';
 import { CurrentStateProjection } from './current-state';
 import { foldLog, foldParity, type FoldedLog, type ProgressFn } from './fold';
 import { FullTextProjection } from './fulltext';
-import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, dropProjectionTables, ensureProjectionTables, ftsTables, type TableNames } from './tables';
+import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, dropProjectionTables, ensureProjectionTables, ftsTable, ftsTables, typeOfTable, type TableNames } from './tables';
 import { beginImmediate, writeTransaction } from './transactions';
 
 /** What a rebuild did. */
@@ -98,6 +98,6 @@ function swapIn(db: Database.Database): void {
   dropProjectionTables(db, LIVE);
   db.exec(`ALTER TABLE ${SHADOW.objects} RENAME TO ${LIVE.objects}; ALTER TABLE ${SHADOW.index} RENAME TO ${LIVE.index};`);
   for (const table of ftsTables(db, SHADOW)) {
-    db.exec(`ALTER TABLE ${table} RENAME TO ${LIVE.ftsPrefix}${table.slice(SHADOW.ftsPrefix.length)}`);
+    db.exec(`ALTER TABLE ${table} RENAME TO ${ftsTable(typeOfTable(SHADOW.ftsPrefix, table)!, LIVE)}`);
   }
 }
