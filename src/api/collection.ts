@@ -6,6 +6,7 @@ import type { FilterClause, ObjectRecord, Page } from '../projections/queries';
 import { decodeCursor, encodeCursor } from './cursor';
 import { parseFilter } from './filter';
 import { mergePatch } from './merge-patch';
+import { pagedFind, type ReadBudget } from '../projections/paged-find';
 import { buildSnapshot } from '../projections/snapshot';
 import { parsePointInTime, resolveAt, type PointInTime } from './point-in-time';
 import { checkSeed, isAlreadySeeded, seedStore } from './seed';
@@ -35,6 +36,11 @@ export interface ListOptions {
   cursor?: string;
   /** Answer as of a log position or a moment (folds the log: slower, but exact). */
   at?: PointInTime;
+  /**
+   * Bounds shared by the reads of one request (bytes returned, objects a scan may examine, an abort
+   * signal): the page stops early with a cursor when they run out. See `ReadBudget`.
+   */
+  budget?: ReadBudget;
 }
 
 export interface FindOptions extends ListOptions {
@@ -54,7 +60,7 @@ const RETRIES = 8;
 const WRITE_OPTIONS = ['expectedVersion', 'idempotencyKey', 'meta'] as const;
 const NEW_OPTIONS = ['sid', ...WRITE_OPTIONS] as const;
 const GET_OPTIONS = ['at', 'withMeta'] as const;
-const PAGE_OPTIONS = ['limit', 'cursor', 'filter', 'text', 'at'] as const;
+const PAGE_OPTIONS = ['limit', 'cursor', 'filter', 'text', 'at', 'budget'] as const;
 
 /** The OSIS API of one object type. Every method is async and validates its input first. */
 export class Collection {
@@ -209,7 +215,8 @@ export class Collection {
       const text = options.text as string | undefined;
       const afterSid = cursor && 'afterSid' in cursor ? cursor.afterSid : undefined;
       const offset = cursor && 'offset' in cursor ? cursor.offset : undefined;
-      result = queries.find(this.type, { filter, text, limit, afterSid, offset }, full);
+      const query = { filter, text, limit, afterSid, offset };
+      result = snapshot ? queries.find(this.type, query, full) : await pagedFind(queries, this.type, query, full, options.budget);
     } finally {
       snapshot?.close();
     }

@@ -134,13 +134,13 @@ export class HttpApp {
       });
     }
     const body = await readBody(req, MAX_BODY_BYTES, this.o.bodyTimeoutMs);
-    const response = await this.o.rpc.handle(body, { context });
+    const response = await this.o.rpc.respond(body, { context });
     if (response === undefined) {
       res.writeHead(204);
       res.end();
       return;
     }
-    this.send(res, 200, response);
+    this.sendText(res, 200, response, 'application/json; charset=utf-8');
   }
 
   /** Answer a whole request with an error: JSON-RPC shaped on /rpc, `{error}` elsewhere. */
