@@ -1,4 +1,4 @@
-import { NotFoundError, InvalidInputError, VersionConflictError } from '../log/errors';
+import { IdempotencyConflictError, NotFoundError, InvalidInputError, VersionConflictError } from '../log/errors';
 import type { EventMetadata, ExpectedVersion, ObjectData, StoredEvent } from '../log/event';
 import { newEventId } from '../log/ids';
 import type { ProjectionEngine } from '../projections/engine';
@@ -70,7 +70,8 @@ export class Collection {
   async _new(object: ObjectData, given?: NewOptions): Promise<ObjectData> {
     checkObject(object);
     const options = checkOptions<NewOptions>(given, NEW_OPTIONS, '_new');
-    const sid = options.sid ?? object.sid ?? newEventId();
+    const named = options.sid ?? object.sid;
+    const sid = named ?? newEventId();
     assertSid(sid);
     if (object.sid !== undefined && object.sid !== sid) {
       throw new InvalidInputError(`object sid ${JSON.stringify(object.sid)} differs from the sid option ${JSON.stringify(sid)}`);
@@ -79,7 +80,7 @@ export class Collection {
     if (expected !== undefined && expected !== 'no_stream' && expected !== 'any') {
       throw new InvalidInputError('_new only accepts expectedVersion no_stream or any');
     }
-    const stored = await this.write({ sid, kind: 'created', data: { sid, ...object }, expectedVersion: 'no_stream' }, options);
+    const stored = await this.write({ sid, kind: 'created', data: { sid, ...object }, expectedVersion: 'no_stream' }, options, named === undefined);
     return stored[stored.length - 1].data;
   }
 
@@ -238,15 +239,19 @@ export class Collection {
   private async write(
     event: { sid: string; kind: 'created' | 'updated' | 'deleted'; data: ObjectData; expectedVersion: ExpectedVersion },
     options: WriteOptions,
+    mintedSid = false,
   ): Promise<StoredEvent[]> {
     if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey.length === 0 || options.idempotencyKey.length > 200)) {
       throw new InvalidInputError('idempotencyKey must be a string of 1 to 200 characters');
     }
     if (options.meta !== undefined) checkObject(options.meta);
     const meta = options.idempotencyKey !== undefined ? { ...options.meta, idempotencyKey: options.idempotencyKey } : options.meta;
-    return this.store.append(
-      [{ type: this.type, ...event, ...(meta ? { meta } : {}) }],
-      options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : undefined,
-    );
+    const key = options.idempotencyKey;
+    const stored = await this.store.append([{ type: this.type, ...event, ...(meta ? { meta } : {}) }], key !== undefined ? { idempotencyKey: key } : undefined);
+    // A key names one write: replaying another type's (or, when the caller named the sid, another object's) is a conflict.
+    if (key !== undefined && stored.some((e) => e.type !== this.type || (!mintedSid && e.sid !== event.sid))) {
+      throw new IdempotencyConflictError(key, this.type, mintedSid ? undefined : event.sid);
+    }
+    return stored;
   }
 }

@@ -3,6 +3,10 @@ import type { FilterClause, FilterOp } from '../projections/queries';
 import { assertFieldName, isPlainObject } from './validate';
 
 const OPS = new Set<FilterOp>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']);
+/** Most conditions in one filter (SQLite bounds the depth of an expression). */
+export const MAX_FILTER_CONDITIONS = 100;
+/** Most values in one filter, `in` lists included (SQLite bounds the bound variables of a statement). */
+export const MAX_FILTER_VALUES = 10_000;
 
 /** Validate `{ field: value | { op: value } }` into clauses; field names and operators are checked. */
 export function parseFilter(filter: unknown): FilterClause[] {
@@ -23,6 +27,19 @@ export function parseFilter(filter: unknown): FilterClause[] {
     } else {
       clauses.push(clause(field, 'eq', condition));
     }
+  }
+  if (clauses.length > MAX_FILTER_CONDITIONS) {
+    throw new InvalidInputError(`a filter may hold at most ${MAX_FILTER_CONDITIONS} conditions, got ${clauses.length}`, {
+      limit: 'filter_conditions',
+      max: MAX_FILTER_CONDITIONS,
+    });
+  }
+  const values = clauses.reduce((n, c) => n + (Array.isArray(c.value) ? c.value.length : 1), 0);
+  if (values > MAX_FILTER_VALUES) {
+    throw new InvalidInputError(`a filter may hold at most ${MAX_FILTER_VALUES} values in all, "in" lists included, got ${values}`, {
+      limit: 'filter_values',
+      max: MAX_FILTER_VALUES,
+    });
   }
   return clauses;
 }

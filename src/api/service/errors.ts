@@ -19,6 +19,14 @@ export type ServiceCode =
 
 export type AnyCode = ErrorCode | ServiceCode;
 
+/** Longest piece of a request (a method or param name) echoed back in an error. */
+const MAX_ECHO = 100;
+
+/** `text` as an error may echo it: cut to MAX_ECHO characters, marked with … when cut. */
+export function echo(text: string): string {
+  return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text;
+}
+
 /** An error raised at the service edge (protocol, auth, limits). `details` go to `data` verbatim. */
 export class ServiceError extends Error {
   constructor(

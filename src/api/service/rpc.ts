@@ -3,7 +3,7 @@ import { MAX_DEPTH } from '../validate';
 import { maxNesting } from '../json-input';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ReadBudget } from '../../projections/paged-find';
-import { ServiceError, isUnexpected, toRpcError } from './errors';
+import { ServiceError, echo, isUnexpected, toRpcError } from './errors';
 import type { CallContext, MethodTable } from './methods';
 
 /** Most calls in one batch. */
@@ -48,7 +48,8 @@ export class RpcEndpoint {
       return createJSONRPCErrorResponse(id, code, message, data);
     };
     this.server.handleMethodNotFound = async (request: JSONRPCRequest) => {
-      throw new ServiceError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(request.method)}`, { method: request.method });
+      const method = echo(String(request.method));
+      throw new ServiceError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(method)}`, { method });
     };
     this.server.applyMiddleware((next, request, call) => this.around(next, request, call));
   }

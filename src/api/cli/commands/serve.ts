@@ -10,9 +10,12 @@ export function serveCommand(): Command {
     .option('--host <host>', 'TCP host (default 127.0.0.1)')
     .option('--port <port>', 'TCP port (default 8787)')
     .option('--socket <path>', 'also (or, without --host/--port, only) listen on this Unix socket')
-    .option('--token <token>', 'require Authorization: Bearer TOKEN on every route but /health (env OSIS_TOKEN)')
+    .option('--token <token>', 'require Authorization: Bearer TOKEN on every route but /health; prefer OSIS_TOKEN (--token shows in the process list)')
     .action(async (options: { host?: string; port?: string; socket?: string; token?: string }, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
+      if (options.token !== undefined) {
+        process.stderr.write('osis: warning: --token is visible to every user of this machine (ps, /proc/PID/cmdline); set OSIS_TOKEN instead\n');
+      }
       const token = options.token ?? (process.env.OSIS_TOKEN || undefined);
       const port = intOption(options.port, '--port');
       if (port !== undefined && port > 65535) throw new InvalidInputError('--port must be at most 65535');
