@@ -116,6 +116,8 @@ export class HttpApp {
         const params = query();
         const start = parseStreamStart(req, params);
         const name = params.get('context') ?? context;
+        const release = await this.o.contexts.pin(name);
+        res.once('close', release);
         const store = await this.o.contexts.store(name);
         if (this.o.streams.full) throw new ServiceError('UNAVAILABLE', 'too many event subscribers; retry later');
         return this.o.streams.open(res, store, name, start);

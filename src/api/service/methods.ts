@@ -121,8 +121,7 @@ export class MethodTable {
     return async (params, call) => {
       const p = namedParams(params, this.typeSpecs[op].params, method);
       assertTypeName(type);
-      const store = await this.contexts.store(call.context);
-      const result = await TYPE_IMPLS[op](store.collection(type), p, call.budget);
+      const result = await this.contexts.using(call.context, (store) => TYPE_IMPLS[op](store.collection(type), p, call.budget));
       if (WRITES.has(op)) this.hooks.onAppend?.(call.context, 1);
       return result;
     };
@@ -152,8 +151,7 @@ export class MethodTable {
       case 'stats':
         return async (params, call) => {
           namedParams(params, specs, method);
-          const store = await this.contexts.store(call.context);
-          return { context: call.context, ...(await store.stats()) };
+          return this.contexts.using(call.context, async (store) => ({ context: call.context, ...(await store.stats()) }));
         };
       case 'log_read':
         return async (params, call) => {
@@ -161,8 +159,7 @@ export class MethodTable {
           const from = optionalInteger(p, 'from', 1, Number.MAX_SAFE_INTEGER) ?? 1;
           const limit = optionalInteger(p, 'limit', 1, 10_000) ?? 1000;
           const types = typesParam(p.types);
-          const store: Store = await this.contexts.store(call.context);
-          return boundedLogRead(store, from, limit, types, call.budget);
+          return this.contexts.using(call.context, (store: Store) => boundedLogRead(store, from, limit, types, call.budget));
         };
     }
   }
