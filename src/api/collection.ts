@@ -11,7 +11,7 @@ import { buildSnapshot } from '../projections/snapshot';
 import { parsePointInTime, resolveAt, type PointInTime } from './point-in-time';
 import { checkSeed, isAlreadySeeded, seedStore } from './seed';
 import type { Store } from './store';
-import { assertSid, checkExpectedVersion, checkLimit, checkObject, checkOptions, isPlainObject } from './validate';
+import { assertSid, assertWellFormed, checkExpectedVersion, checkLimit, checkObject, checkOptions, isPlainObject } from './validate';
 
 /** Options shared by every write. */
 export interface WriteOptions {
@@ -205,6 +205,7 @@ export class Collection {
     const filter: FilterClause[] = parseFilter(options.filter);
     const ranked = options.text !== undefined;
     if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
+    if (ranked) assertWellFormed(options.text as string, 'text');
     const cursor = decodeCursor(options.cursor, ranked);
     const point = options.at !== undefined ? parsePointInTime(options.at as PointInTime) : undefined;
     if (!point) await this.store.syncForRead();
@@ -244,6 +245,7 @@ export class Collection {
     if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey.length === 0 || options.idempotencyKey.length > 200)) {
       throw new InvalidInputError('idempotencyKey must be a string of 1 to 200 characters');
     }
+    if (options.idempotencyKey !== undefined) assertWellFormed(options.idempotencyKey, 'idempotencyKey');
     if (options.meta !== undefined) checkObject(options.meta);
     const meta = options.idempotencyKey !== undefined ? { ...options.meta, idempotencyKey: options.idempotencyKey } : options.meta;
     const key = options.idempotencyKey;

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../log/errors';
 import type { FilterClause, FilterOp } from '../projections/queries';
-import { assertFieldName, isPlainObject } from './validate';
+import { assertFieldName, assertWellFormed, isPlainObject } from './validate';
 
 const OPS = new Set<FilterOp>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']);
 /** Most conditions in one filter (SQLite bounds the depth of an expression). */
@@ -45,6 +45,7 @@ export function parseFilter(filter: unknown): FilterClause[] {
 }
 
 function clause(field: string, op: FilterOp, value: unknown): FilterClause {
+  for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') assertWellFormed(v, `filter on ${field}`);
   const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
   if (op === 'in') {
     if (!Array.isArray(value) || value.length === 0 || value.length > 1000 || !value.every(scalar)) {

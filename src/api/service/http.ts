@@ -8,6 +8,8 @@ import type { ServiceMetrics } from './metrics';
 import type { RpcEndpoint } from './rpc';
 import { parseStreamStart, type EventStreams } from './sse';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = MAX_OBJECT_BYTES;
 
@@ -215,7 +217,13 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
       if (error) {
         req.resume();
         reject(error);
-      } else resolve(Buffer.concat(chunks, size).toString('utf8'));
+      } else {
+        try {
+          resolve(UTF8.decode(Buffer.concat(chunks, size)));
+        } catch {
+          reject(new ServiceError('PARSE_ERROR', 'the request body is not valid UTF-8'));
+        }
+      }
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
