@@ -83,9 +83,10 @@ export class RpcEndpoint {
     }
     const rows = requests.reduce((sum: number, r) => sum + this.declaredRows(r), 0);
     if (rows > MAX_REQUEST_ROWS) {
+      const single = Array.isArray(payload) ? undefined : (payload as { id?: unknown } | null)?.id;
       return text(
         errorResponse(
-          null,
+          validId(single) ? single : null,
           new ServiceError('TOO_LARGE', `the calls of one request may ask for at most ${MAX_REQUEST_ROWS} rows in all (their limits add up to ${rows}); split it`, {
             limit: 'rows',
             max: MAX_REQUEST_ROWS,
