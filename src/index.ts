@@ -34,5 +34,8 @@ export {
   CorruptError,
   LockedError,
   ClosedError,
+  NoSpaceError,
+  IdempotencyConflictError,
 } from './log/errors';
+export type { ReadBudget } from './projections/paged-find';
 export type { ErrorCode } from './log/errors';

@@ -1,4 +1,4 @@
-import { NotFoundError, InvalidInputError, VersionConflictError } from '../log/errors';
+import { IdempotencyConflictError, NotFoundError, InvalidInputError, VersionConflictError } from '../log/errors';
 import type { EventMetadata, ExpectedVersion, ObjectData, StoredEvent } from '../log/event';
 import { newEventId } from '../log/ids';
 import type { ProjectionEngine } from '../projections/engine';
@@ -6,11 +6,12 @@ import type { FilterClause, ObjectRecord, Page } from '../projections/queries';
 import { decodeCursor, encodeCursor } from './cursor';
 import { parseFilter } from './filter';
 import { mergePatch } from './merge-patch';
+import { pagedFind, type ReadBudget } from '../projections/paged-find';
 import { buildSnapshot } from '../projections/snapshot';
 import { parsePointInTime, resolveAt, type PointInTime } from './point-in-time';
 import { checkSeed, isAlreadySeeded, seedStore } from './seed';
 import type { Store } from './store';
-import { assertSid, checkExpectedVersion, checkLimit, checkObject, checkOptions, isPlainObject } from './validate';
+import { assertSid, assertWellFormed, checkExpectedVersion, checkLimit, checkObject, checkOptions, isPlainObject } from './validate';
 
 /** Options shared by every write. */
 export interface WriteOptions {
@@ -35,6 +36,11 @@ export interface ListOptions {
   cursor?: string;
   /** Answer as of a log position or a moment (folds the log: slower, but exact). */
   at?: PointInTime;
+  /**
+   * Bounds shared by the reads of one request (bytes returned, objects a scan may examine, an abort
+   * signal): the page stops early with a cursor when they run out. See `ReadBudget`.
+   */
+  budget?: ReadBudget;
 }
 
 export interface FindOptions extends ListOptions {
@@ -54,7 +60,7 @@ const RETRIES = 8;
 const WRITE_OPTIONS = ['expectedVersion', 'idempotencyKey', 'meta'] as const;
 const NEW_OPTIONS = ['sid', ...WRITE_OPTIONS] as const;
 const GET_OPTIONS = ['at', 'withMeta'] as const;
-const PAGE_OPTIONS = ['limit', 'cursor', 'filter', 'text', 'at'] as const;
+const PAGE_OPTIONS = ['limit', 'cursor', 'filter', 'text', 'at', 'budget'] as const;
 
 /** The OSIS API of one object type. Every method is async and validates its input first. */
 export class Collection {
@@ -64,7 +70,8 @@ export class Collection {
   async _new(object: ObjectData, given?: NewOptions): Promise<ObjectData> {
     checkObject(object);
     const options = checkOptions<NewOptions>(given, NEW_OPTIONS, '_new');
-    const sid = options.sid ?? object.sid ?? newEventId();
+    const named = options.sid ?? object.sid;
+    const sid = named ?? newEventId();
     assertSid(sid);
     if (object.sid !== undefined && object.sid !== sid) {
       throw new InvalidInputError(`object sid ${JSON.stringify(object.sid)} differs from the sid option ${JSON.stringify(sid)}`);
@@ -73,7 +80,7 @@ export class Collection {
     if (expected !== undefined && expected !== 'no_stream' && expected !== 'any') {
       throw new InvalidInputError('_new only accepts expectedVersion no_stream or any');
     }
-    const stored = await this.write({ sid, kind: 'created', data: { sid, ...object }, expectedVersion: 'no_stream' }, options);
+    const stored = await this.write({ sid, kind: 'created', data: { sid, ...object }, expectedVersion: 'no_stream' }, options, named === undefined);
     return stored[stored.length - 1].data;
   }
 
@@ -198,6 +205,7 @@ export class Collection {
     const filter: FilterClause[] = parseFilter(options.filter);
     const ranked = options.text !== undefined;
     if (ranked && typeof options.text !== 'string') throw new InvalidInputError('text must be a string');
+    if (ranked) assertWellFormed(options.text as string, 'text');
     const cursor = decodeCursor(options.cursor, ranked);
     const point = options.at !== undefined ? parsePointInTime(options.at as PointInTime) : undefined;
     if (!point) await this.store.syncForRead();
@@ -209,7 +217,8 @@ export class Collection {
       const text = options.text as string | undefined;
       const afterSid = cursor && 'afterSid' in cursor ? cursor.afterSid : undefined;
       const offset = cursor && 'offset' in cursor ? cursor.offset : undefined;
-      result = queries.find(this.type, { filter, text, limit, afterSid, offset }, full);
+      const query = { filter, text, limit, afterSid, offset };
+      result = snapshot ? queries.find(this.type, query, full) : await pagedFind(queries, this.type, query, full, options.budget);
     } finally {
       snapshot?.close();
     }
@@ -231,15 +240,20 @@ export class Collection {
   private async write(
     event: { sid: string; kind: 'created' | 'updated' | 'deleted'; data: ObjectData; expectedVersion: ExpectedVersion },
     options: WriteOptions,
+    mintedSid = false,
   ): Promise<StoredEvent[]> {
     if (options.idempotencyKey !== undefined && (typeof options.idempotencyKey !== 'string' || options.idempotencyKey.length === 0 || options.idempotencyKey.length > 200)) {
       throw new InvalidInputError('idempotencyKey must be a string of 1 to 200 characters');
     }
+    if (options.idempotencyKey !== undefined) assertWellFormed(options.idempotencyKey, 'idempotencyKey');
     if (options.meta !== undefined) checkObject(options.meta);
     const meta = options.idempotencyKey !== undefined ? { ...options.meta, idempotencyKey: options.idempotencyKey } : options.meta;
-    return this.store.append(
-      [{ type: this.type, ...event, ...(meta ? { meta } : {}) }],
-      options.idempotencyKey !== undefined ? { idempotencyKey: options.idempotencyKey } : undefined,
-    );
+    const key = options.idempotencyKey;
+    const stored = await this.store.append([{ type: this.type, ...event, ...(meta ? { meta } : {}) }], key !== undefined ? { idempotencyKey: key } : undefined);
+    // A key names one write: replaying another type's (or, when the caller named the sid, another object's) is a conflict.
+    if (key !== undefined && stored.some((e) => e.type !== this.type || (!mintedSid && e.sid !== event.sid))) {
+      throw new IdempotencyConflictError(key, this.type, mintedSid ? undefined : event.sid);
+    }
+    return stored;
   }
 }

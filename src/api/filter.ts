@@ -1,8 +1,12 @@
 import { InvalidInputError } from '../log/errors';
 import type { FilterClause, FilterOp } from '../projections/queries';
-import { assertFieldName, isPlainObject } from './validate';
+import { assertFieldName, assertWellFormed, isPlainObject } from './validate';
 
 const OPS = new Set<FilterOp>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']);
+/** Most conditions in one filter (SQLite bounds the depth of an expression). */
+export const MAX_FILTER_CONDITIONS = 100;
+/** Most values in one filter, `in` lists included (SQLite bounds the bound variables of a statement). */
+export const MAX_FILTER_VALUES = 10_000;
 
 /** Validate `{ field: value | { op: value } }` into clauses; field names and operators are checked. */
 export function parseFilter(filter: unknown): FilterClause[] {
@@ -24,10 +28,24 @@ export function parseFilter(filter: unknown): FilterClause[] {
       clauses.push(clause(field, 'eq', condition));
     }
   }
+  if (clauses.length > MAX_FILTER_CONDITIONS) {
+    throw new InvalidInputError(`a filter may hold at most ${MAX_FILTER_CONDITIONS} conditions, got ${clauses.length}`, {
+      limit: 'filter_conditions',
+      max: MAX_FILTER_CONDITIONS,
+    });
+  }
+  const values = clauses.reduce((n, c) => n + (Array.isArray(c.value) ? c.value.length : 1), 0);
+  if (values > MAX_FILTER_VALUES) {
+    throw new InvalidInputError(`a filter may hold at most ${MAX_FILTER_VALUES} values in all, "in" lists included, got ${values}`, {
+      limit: 'filter_values',
+      max: MAX_FILTER_VALUES,
+    });
+  }
   return clauses;
 }
 
 function clause(field: string, op: FilterOp, value: unknown): FilterClause {
+  for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') assertWellFormed(v, `filter on ${field}`);
   const scalar = (v: unknown) => typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
   if (op === 'in') {
     if (!Array.isArray(value) || value.length === 0 || value.length > 1000 || !value.every(scalar)) {

@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import { InvalidInputError } from '../log/errors';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /**
  * Read a text file named by a user (seed, schema) without trusting its size: more than `maxBytes` is
  * refused before it is read whole, and so is anything that is not a regular file or a pipe (a device
@@ -51,7 +53,11 @@ function readBounded(fd: number, what: string, maxBytes: number, anyStream: bool
       inspect?.(chunk.subarray(0, n));
       if (total > maxBytes) throw new InvalidInputError(`${what} is larger than ${maxBytes} bytes`);
     }
-    return Buffer.concat(chunks, total).toString('utf8');
+    try {
+      return UTF8.decode(Buffer.concat(chunks, total));
+    } catch {
+      throw new InvalidInputError(`${what} is not valid UTF-8`);
+    }
   } catch (error) {
     if (error instanceof InvalidInputError) throw error;
     throw new InvalidInputError(`cannot read ${what}: ${(error as NodeJS.ErrnoException).code ?? error}`);

@@ -5,6 +5,14 @@ const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const SID = /^[0-9A-Za-z][0-9A-Za-z_.-]{0,127}$/;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** A UTF-16 surrogate without its partner: no UTF-8 form, so it would be stored as something else. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Refuse a string holding a lone surrogate (`"\ud800"` in JSON), which no UTF-8 text can carry. */
+export function assertWellFormed(text: string, where: string): void {
+  if (LONE_SURROGATE.test(text)) throw new InvalidInputError(`${where} holds a lone UTF-16 surrogate, which is not Unicode text`, { field: where });
+}
+
 /** Largest accepted object, as JSON. */
 export const MAX_OBJECT_BYTES = 1024 * 1024;
 /** Deepest accepted nesting of arrays and objects. */
@@ -65,7 +73,8 @@ export function checkObject(value: unknown): string {
 /** Walk a JSON value, rejecting what JSON cannot carry faithfully and prototype keys. */
 export function checkJsonValue(value: unknown, path: string, depth: number): void {
   if (depth > MAX_DEPTH) throw new InvalidInputError(`value at ${path || '/'} is nested deeper than ${MAX_DEPTH}`);
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'string') return assertWellFormed(value, `value at ${path || '/'}`);
+  if (value === null || typeof value === 'boolean') return;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new InvalidInputError(`value at ${path || '/'} is not a finite number`);
     return;
@@ -77,6 +86,7 @@ export function checkJsonValue(value: unknown, path: string, depth: number): voi
   if (isPlainObject(value)) {
     for (const key of Object.keys(value)) {
       if (FORBIDDEN_KEYS.has(key)) throw new InvalidInputError(`key ${JSON.stringify(key)} at ${path || '/'} is not allowed`);
+      assertWellFormed(key, `a key at ${path || '/'}`);
       checkJsonValue(value[key], `${path}/${key}`, depth + 1);
     }
     return;

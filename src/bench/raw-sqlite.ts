@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { LOG_SCHEMA } from '../backends/sqlite/log-schema';
 import type { Durability } from '../log/event-log';
-import { ensureProjectionTables, LIVE } from '../projections/tables';
+import { ensureProjectionTables, ftsTable, LIVE } from '../projections/tables';
 import { BENCH_TYPE } from './data';
 import { fastUlid } from './fast-ulid';
 
@@ -10,7 +10,7 @@ import { fastUlid } from './fast-ulid';
  * and src/projections/tables.ts) with nothing but prepared statements, no checks, no API.
  */
 
-export const RAW_FTS_TABLE = `fts_${BENCH_TYPE}`;
+export const RAW_FTS_TABLE = ftsTable(BENCH_TYPE);
 const FTS_DDL = `CREATE VIRTUAL TABLE IF NOT EXISTS ${RAW_FTS_TABLE} USING fts5(body, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2')`;
 
 function open(file: string, durability: Durability | 'off'): Database.Database {

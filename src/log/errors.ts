@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'CORRUPT'
   | 'LOCKED'
   | 'UNAVAILABLE'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'NO_SPACE'
+  | 'IDEMPOTENCY_CONFLICT';
 
 /** Base class of every error the store raises on purpose. `code` is stable and safe to switch on. */
 export class OsisError extends Error {
@@ -83,6 +85,37 @@ export class UnavailableError extends OsisError {
   constructor(message: string, cause?: unknown) {
     super('UNAVAILABLE', message, { cause });
   }
+}
+
+/**
+ * The disk (or the quota, or SQLite's page limit) is full: nothing of the failed write was
+ * acknowledged, and the store works again once space is freed. Never a sign of damage.
+ */
+export class NoSpaceError extends OsisError {
+  constructor(message: string, cause?: unknown) {
+    super('NO_SPACE', message, { cause });
+  }
+}
+
+/** An idempotency key already used by a write of another type or object; nothing was written. */
+export class IdempotencyConflictError extends OsisError {
+  constructor(readonly key: string, readonly type: string, readonly sid: string | undefined) {
+    super('IDEMPOTENCY_CONFLICT', `idempotency key ${JSON.stringify(key)} was already used by a write of another ${sid === undefined ? 'type' : 'type or object'}`, {
+      details: { idempotencyKey: key, type, ...(sid !== undefined ? { sid } : {}) },
+    });
+  }
+}
+
+/** Driver and fs codes that mean the disk is full: ENOSPC, EDQUOT, SQLITE_FULL. */
+const NO_SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+
+/** True when `error`, or an error in its `cause` chain, says the disk (or quota) is full. */
+export function isNoSpace(error: unknown): boolean {
+  for (let e = error, depth = 0; e !== null && typeof e === 'object' && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'NO_SPACE' || (typeof code === 'string' && NO_SPACE_CODES.has(code))) return true;
+  }
+  return false;
 }
 
 /** The store (or log) was used after close(). */

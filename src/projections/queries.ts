@@ -60,6 +60,8 @@ export class ProjectionQueries {
   private readonly ftsExists;
   private readonly valueCount;
   private readonly typeCount;
+  private readonly sliceFromStart;
+  private readonly sliceAfter;
 
   constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
     this.valueCount = db.prepare('SELECT n FROM object_facets WHERE type = ? AND field = ? AND value = ?').pluck();
@@ -67,6 +69,8 @@ export class ProjectionQueries {
     this.getOne = db.prepare(`SELECT ${RECORD_COLUMNS} FROM objects o WHERE o.type = ? AND o.sid = ?`);
     this.getData = db.prepare('SELECT data FROM objects WHERE type = ? AND sid = ?').pluck();
     this.ftsExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
+    this.sliceFromStart = db.prepare('SELECT sid FROM objects WHERE type = ? ORDER BY sid LIMIT 1 OFFSET ?').pluck();
+    this.sliceAfter = db.prepare('SELECT sid FROM objects WHERE type = ? AND sid > ? ORDER BY sid LIMIT 1 OFFSET ?').pluck();
   }
 
   /** Just the object (the common read: no bookkeeping columns, no dates to format). */
@@ -90,32 +94,57 @@ export class ProjectionQueries {
 
   find(type: string, query: FindQuery, full: boolean): Page<string | ObjectRecord> {
     const columns = full ? RECORD_COLUMNS : 'o.sid';
-    const where: string[] = ['o.type = ?'];
-    const params: unknown[] = [type];
-    const walk = query.text !== undefined ? undefined : query.limit + 1;
-    for (const clause of query.filter) this.addClause(type, clause, where, params, walk);
-    let sql: string;
     if (query.text !== undefined) {
+      const where: string[] = ['o.type = ?'];
+      const params: unknown[] = [type];
+      for (const clause of query.filter) this.addClause(type, clause, where, params, undefined);
       const table = ftsTable(type);
       if (!this.ftsExists.get(table)) return { items: [] };
       const expression = toFtsExpression(query.text);
       const offset = query.offset ?? 0;
-      sql = rankedSql(table, columns, query.filter.length === 0 ? undefined : where.join(' AND '));
+      const sql = rankedSql(table, columns, query.filter.length === 0 ? undefined : where.join(' AND '));
       const rows = this.run(sql, query.filter.length === 0 ? [expression, query.limit + 1, offset, type] : [expression, ...params, query.limit + 1, offset]);
       const more = rows.length > query.limit;
       const items = rows.slice(0, query.limit).map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
       return more ? { items, nextOffset: offset + query.limit } : { items };
     }
-    if (query.afterSid !== undefined) {
-      where.push('o.sid > ?');
-      params.push(query.afterSid);
-    }
-    sql = `SELECT ${columns} FROM objects o WHERE ${where.join(' AND ')} ORDER BY o.sid LIMIT ?`;
-    const rows = this.run(sql, [...params, query.limit + 1]);
+    const rows = this.range(type, query.filter, query.afterSid, undefined, query.limit + 1, full);
     const more = rows.length > query.limit;
-    const page = rows.slice(0, query.limit);
-    const items = page.map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
-    return more ? { items, nextAfterSid: (page[page.length - 1] as { sid: string }).sid } : { items };
+    const items = rows.slice(0, query.limit);
+    return more ? { items, nextAfterSid: sidOf(items[items.length - 1]) } : { items };
+  }
+
+  /**
+   * Up to `limit` matches of `filter` in sid order, after `afterSid` and up to `uptoSid` (inclusive)
+   * when given: sids, or records when `full`.
+   */
+  range(type: string, filter: readonly FilterClause[], afterSid: string | undefined, uptoSid: string | undefined, limit: number, full: boolean): Array<string | ObjectRecord> {
+    const where: string[] = ['o.type = ?'];
+    const params: unknown[] = [type];
+    for (const clause of filter) this.addClause(type, clause, where, params, limit);
+    if (afterSid !== undefined) {
+      where.push('o.sid > ?');
+      params.push(afterSid);
+    }
+    if (uptoSid !== undefined) {
+      where.push('o.sid <= ?');
+      params.push(uptoSid);
+    }
+    const sql = `SELECT ${full ? RECORD_COLUMNS : 'o.sid'} FROM objects o WHERE ${where.join(' AND ')} ORDER BY o.sid LIMIT ?`;
+    return this.run(sql, [...params, limit]).map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
+  }
+
+  /** Whether a filter must look at every object of the type (a field without an index, or `ne`). */
+  isScan(type: string, filter: readonly FilterClause[]): boolean {
+    const indexed = indexedFields(this.schema, type);
+    return filter.some((c) => c.op === 'ne' || !indexed.includes(c.field));
+  }
+
+  /** The sid `count` objects after `afterSid` in sid order (the end of a slice of a scan), or undefined when fewer remain. */
+  sliceEnd(type: string, afterSid: string | undefined, count: number): string | undefined {
+    return (afterSid === undefined ? this.sliceFromStart : this.sliceAfter).get(...(afterSid === undefined ? [type, count - 1] : [type, afterSid, count - 1])) as
+      | string
+      | undefined;
   }
 
   /** Whether the current-state table holds any object. */
@@ -200,6 +229,10 @@ export function rankedSql(table: string, columns: string, where: string | undefi
     `SELECT ${columns} FROM ${table} f CROSS JOIN objects o ON o.id = f.rowid ` +
     `WHERE ${table} MATCH ? AND ${where} ORDER BY f.rank, f.rowid LIMIT ? OFFSET ?`
   );
+}
+
+function sidOf(item: string | ObjectRecord): string {
+  return typeof item === 'string' ? item : (item.object.sid as string);
 }
 
 function toRecord(row: RecordRow): ObjectRecord {

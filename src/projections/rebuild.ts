@@ -5,7 +5,7 @@ import type { StoreSchema } from './config';
 import { CurrentStateProjection } from './current-state';
 import { foldLog, foldParity, type FoldedLog, type ProgressFn } from './fold';
 import { FullTextProjection } from './fulltext';
-import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, dropProjectionTables, ensureProjectionTables, ftsTables, type TableNames } from './tables';
+import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, dropProjectionTables, ensureProjectionTables, ftsTable, ftsTables, typeOfTable, type TableNames } from './tables';
 import { withRebuildLease, type RebuildLease } from './rebuild-lease';
 import { beginImmediate, writeTransaction } from './transactions';
 
@@ -117,6 +117,6 @@ function swapIn(db: Database.Database): void {
   // Renaming the count tables also renames them inside the triggers that now sit on the live tables.
   db.exec(`ALTER TABLE ${SHADOW.counts} RENAME TO ${LIVE.counts}; ALTER TABLE ${SHADOW.facets} RENAME TO ${LIVE.facets};`);
   for (const table of ftsTables(db, SHADOW)) {
-    db.exec(`ALTER TABLE ${table} RENAME TO ${LIVE.ftsPrefix}${table.slice(SHADOW.ftsPrefix.length)}`);
+    db.exec(`ALTER TABLE ${table} RENAME TO ${ftsTable(typeOfTable(SHADOW.ftsPrefix, table)!, LIVE)}`);
   }
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../log/busy-retry';
+import { NoSpaceError, isNoSpace, OsisError } from '../log/errors';
 
 /** How long a projection writer waits for the write lock before giving up with the busy error. */
 export const LOCK_WAIT_MS = 30_000;
@@ -36,6 +37,7 @@ export async function writeTransaction<T>(db: Database.Database, fn: () => T): P
     return result;
   } catch (error) {
     if (db.inTransaction) control(db).rollback.run();
+    if (!(error instanceof OsisError) && isNoSpace(error)) throw new NoSpaceError(`cannot write the projections: the disk is full (${(error as Error).message}); free space and retry`, error);
     throw error;
   }
 }

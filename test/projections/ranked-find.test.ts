@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { ProjectionEngine } from '../../src/projections/engine';
 import { rankedSql } from '../../src/projections/queries';
+import { ftsTable } from '../../src/projections/tables';
 
 describe('ranked full-text query plan', () => {
   const plan = (db: Database.Database, sql: string, params: unknown[]) =>
@@ -27,10 +28,10 @@ describe('ranked full-text query plan', () => {
   // (1 s per rare-term query at 100K objects, minutes for a common term).
   it('drives the query from the FTS5 index, never from a scan of the objects', async () => {
     const { db, engine: e } = await engine();
-    const unfiltered = plan(db, rankedSql('fts_doc', 'o.sid', undefined), ['"odd"', 21, 0, 'doc']);
-    expect(unfiltered.join(' | ')).to.match(/SCAN fts_doc VIRTUAL TABLE/);
+    const unfiltered = plan(db, rankedSql(ftsTable('doc'), 'o.sid', undefined), ['"odd"', 21, 0, 'doc']);
+    expect(unfiltered.join(' | ')).to.match(/SCAN fts_3_doc VIRTUAL TABLE/);
     expect(unfiltered.join(' | ')).to.match(/SEARCH o USING INTEGER PRIMARY KEY/);
-    const filtered = plan(db, rankedSql('fts_doc', 'o.sid', 'o.type = ? AND o.sid IN (SELECT i.sid FROM object_index i WHERE i.type = ? AND i.field = ? AND i.value = ?)'), ['"odd"', 'doc', 'doc', 'tag', 1, 21, 0]);
+    const filtered = plan(db, rankedSql(ftsTable('doc'), 'o.sid', 'o.type = ? AND o.sid IN (SELECT i.sid FROM object_index i WHERE i.type = ? AND i.field = ? AND i.value = ?)'), ['"odd"', 'doc', 'doc', 'tag', 1, 21, 0]);
     expect(filtered[0]).to.match(/SCAN f VIRTUAL TABLE/);
     expect(filtered.join(' | ')).to.match(/SEARCH o USING INTEGER PRIMARY KEY/);
     expect(e.queries.find('doc', { filter: [], text: 'odd', limit: 100 }, false).items).to.have.length(25);

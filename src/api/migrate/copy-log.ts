@@ -26,11 +26,15 @@ export interface CopyReport {
 }
 
 /**
- * Copy the whole log of `source` into the empty store at `destUrl` (any backend: file → sqlite and
- * back), keeping positions, event ids, versions, timestamps, data and metadata, with the source's schema.
+ * Copy the whole log of `source` into the store at `destUrl` (any backend: file → sqlite and back),
+ * keeping positions, event ids, versions, timestamps, data and metadata, with the source's schema.
  * Then verify the destination: its log must equal the source's event for event, and its own `verify`
  * (log integrity, projections equal a fold of the log) must pass; otherwise CORRUPT names the first
  * difference. Copies the log up to the source head at the start.
+ *
+ * Resumable: each batch is imported atomically, so a copy that stopped (a crash, a full disk, an event
+ * the destination refused) leaves a destination whose log is a prefix of the source's; copying again
+ * checks that prefix event for event and continues after it. A destination holding anything else is refused.
  */
 export async function copyLog(source: Store, destUrl: string, options: CopyOptions = {}): Promise<CopyReport> {
   const batchSize = options.batchSize ?? 5000;
@@ -38,10 +42,17 @@ export async function copyLog(source: Store, destUrl: string, options: CopyOptio
   const dest = await openStore(destUrl, { schema: schemaInput(source.schema), durability: options.durability ?? 'full' });
   try {
     const existing = await dest.log.head();
-    if (existing !== 0) throw new InvalidInputError(`copy: the destination ${destUrl} is not empty (its log ends at position ${existing})`);
     const head = await source.log.head();
-    let copied = 0;
-    for (let from = 1; from <= head; ) {
+    if (existing > 0) {
+      const prefix = existing <= head && (await compareLogs(source, dest, existing, batchSize, undefined).then(() => true, () => false));
+      if (!prefix) {
+        throw new InvalidInputError(
+          `copy: the destination ${destUrl} is not empty and its log (to position ${existing}) is not the start of this store's log; copy into an empty store`,
+        );
+      }
+    }
+    let copied = existing;
+    for (let from = existing + 1; from <= head; ) {
       const batch = await source.log.readAll(from, { limit: Math.min(batchSize, head - from + 1) });
       if (batch.length === 0) break;
       await dest.importEvents(batch);
@@ -61,6 +72,7 @@ export async function copyLog(source: Store, destUrl: string, options: CopyOptio
   }
 }
 
+/** Compare the two logs up to `head`, which must be where the destination's ends. */
 async function compareLogs(
   source: Store,
   dest: Store,

@@ -23,8 +23,8 @@ const PAGE = 1000;
 /**
  * Write every live object as a legacy OSIS object file, `DIR/TYPE/SID.otoml` (`O:` line, then TOML with
  * sorted keys and inline tables), so `importTree` of the result gives the same objects back. DIR must
- * not exist or be empty; nothing is written otherwise. Each file is written to a temp name and renamed,
- * and the directories are fsynced at the end.
+ * not exist or be empty; nothing is written otherwise. The tree is written into a temporary folder
+ * beside DIR, fsynced, and renamed to DIR at the end, so a failed export leaves no partial tree.
  */
 export async function exportTree(store: Store, dir: string, options: ExportOptions = {}): Promise<ExportReport> {
   const root = path.resolve(dir);
@@ -33,7 +33,22 @@ export async function exportTree(store: Store, dir: string, options: ExportOptio
   if (existing && fs.readdirSync(root).length > 0) throw new InvalidInputError(`export: ${dir} is not empty; export into a new or empty directory`);
   const counts = (await store.stats()).objects;
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
-  fs.mkdirSync(root, { recursive: true });
+  fs.mkdirSync(path.dirname(root), { recursive: true });
+  const temp = fs.mkdtempSync(path.join(path.dirname(root), `.${path.basename(root)}.export-`));
+  try {
+    const report = await writeTree(store, temp, counts, total, options);
+    syncDir(temp);
+    // rename(2) replaces an empty directory.
+    fs.renameSync(temp, root);
+    syncDir(path.dirname(root));
+    return report;
+  } catch (error) {
+    fs.rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function writeTree(store: Store, root: string, counts: Record<string, number>, total: number, options: ExportOptions): Promise<ExportReport> {
   const report: ExportReport = { files: 0, types: {} };
   for (const type of Object.keys(counts).sort()) {
     const folder = path.join(root, type);
@@ -43,21 +58,36 @@ export async function exportTree(store: Store, dir: string, options: ExportOptio
     let cursor: string | undefined;
     do {
       const page = await collection._list_full({ limit: PAGE, ...(cursor ? { cursor } : {}) });
+      const written: string[] = [];
       for (const object of page.items) {
         const file = path.join(folder, `${object.sid as string}${OBJECT_FILE_SUFFIX}`);
-        const temp = path.join(folder, `.${object.sid as string}${OBJECT_FILE_SUFFIX}.tmp`);
-        fs.writeFileSync(temp, formatObjectFile(object), { flag: 'wx' });
-        fs.renameSync(temp, file);
+        const fd = fs.openSync(file, 'wx');
+        try {
+          fs.writeSync(fd, formatObjectFile(object));
+        } finally {
+          fs.closeSync(fd);
+        }
+        written.push(file);
         report.files++;
         report.types[type]++;
       }
+      // Synced a page at a time, in parallel, so the file system commits them together.
+      await Promise.all(written.map((file) => syncFile(file)));
       options.onProgress?.(report.files, total);
       cursor = page.next_cursor;
     } while (cursor);
     syncDir(folder);
   }
-  syncDir(root);
   return report;
+}
+
+async function syncFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 function syncDir(dir: string): void {

@@ -4,7 +4,8 @@ import { InvalidInputError, NotFoundError, OsisError } from '../../log/errors';
 import { sortedCopy } from '../../log/otoml-value';
 import type { ObjectRecord } from '../../projections/queries';
 import type { Store } from '../store';
-import { assertSid, assertTypeName } from '../validate';
+import { readInputFile } from '../input-file';
+import { MAX_OBJECT_BYTES, assertSid, assertTypeName } from '../validate';
 import { OBJECT_FILE_SUFFIX, parseObjectFile } from './legacy-file';
 
 /** A file (or folder) that was not imported, and why. */
@@ -115,18 +116,19 @@ function sortedEntries(dir: string): fs.Dirent[] {
   return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** Largest object file read: an object is at most MAX_OBJECT_BYTES as JSON, and its TOML is about as long. */
+export const MAX_OBJECT_FILE_BYTES = 4 * MAX_OBJECT_BYTES;
 
 function readCandidate(file: string, type: string, bad: BadFile[]): Candidate | undefined {
   try {
-    const data = parseObjectFile(UTF8.decode(fs.readFileSync(file)));
+    // The size is checked before the file is read, and the bytes must be UTF-8.
+    const data = parseObjectFile(readInputFile(file, 'object file', MAX_OBJECT_FILE_BYTES));
     const stem = path.basename(file, OBJECT_FILE_SUFFIX);
     const sid = data.sid ?? stem;
     assertSid(sid);
     return { file, type, sid, data };
   } catch (error) {
-    const message = error instanceof TypeError ? 'not valid UTF-8' : (error as Error).message;
-    bad.push({ path: file, message });
+    bad.push({ path: file, message: (error as Error).message });
     return undefined;
   }
 }

@@ -46,6 +46,7 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function isLoopbackHostHeader(hostHeader: string | undefined): boolean {
   if (!hostHeader) return false;
-  const host = hostHeader.startsWith('[') ? hostHeader.slice(0, hostHeader.indexOf(']') + 1) : hostHeader.replace(/:\d+$/, '');
-  return isLoopbackHost(host);
+  // RFC 7230 Host = uri-host [ ":" port ]: an IPv6 literal in brackets or a name/IPv4 address; nothing else.
+  const match = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.exec(hostHeader);
+  return match !== null && isLoopbackHost(match[1]);
 }

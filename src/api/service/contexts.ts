@@ -6,6 +6,7 @@ import { ClosedError, CorruptError, InvalidInputError, LockedError } from '../..
 import { makeDirs } from '../../log/make-dirs';
 import { openStore, type OpenStoreOptions, type Store } from '../store';
 import { parseStoreUrl } from '../store-url';
+import { ServiceError } from './errors';
 
 /** The context used when a request names none. */
 export const DEFAULT_CONTEXT = 'default';
@@ -16,6 +17,8 @@ const CONTEXT_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 interface Layout {
   /** The store URL of a (non-default) context. */
   urlOf(name: string): string;
+  /** The files and folders a context's store consists of (removed when its creation fails). */
+  filesOf(name: string): string[];
   /** The JSON file holding the context names, or undefined when they live in memory only. */
   registryFile?: string;
 }
@@ -30,21 +33,24 @@ export function contextLayout(baseUrl: string): Layout {
   const parsed = parseStoreUrl(baseUrl);
   switch (parsed.backend) {
     case 'memory':
-      return { urlOf: () => 'memory:' };
+      return { urlOf: () => 'memory:', filesOf: () => [] };
     case 'sqlite': {
-      if (parsed.path === ':memory:') return { urlOf: () => 'sqlite::memory:' };
+      if (parsed.path === ':memory:') return { urlOf: () => 'sqlite::memory:', filesOf: () => [] };
       const { dir, name, ext } = path.parse(parsed.path);
+      const fileOf = (ctx: string) => path.join(dir, `${name}.ctx-${ctx}${ext}`);
       return {
-        urlOf: (ctx) => `sqlite:${path.join(dir, `${name}.ctx-${ctx}${ext}`)}`,
+        urlOf: (ctx) => `sqlite:${fileOf(ctx)}`,
+        filesOf: (ctx) => ['', '-wal', '-shm', '-journal'].map((suffix) => `${fileOf(ctx)}${suffix}`),
         registryFile: path.join(dir, `${name}.contexts.json`),
       };
     }
     case 'file': {
       const dir = parsed.dir.replace(/[\\/]+$/, '') || parsed.dir;
-      return { urlOf: (ctx) => `file:${dir}.ctx-${ctx}`, registryFile: `${dir}.contexts.json` };
+      return { urlOf: (ctx) => `file:${dir}.ctx-${ctx}`, filesOf: (ctx) => [`${dir}.ctx-${ctx}`], registryFile: `${dir}.contexts.json` };
     }
     default:
       return {
+        filesOf: () => [],
         urlOf: () => {
           throw new InvalidInputError(`contexts other than "${DEFAULT_CONTEXT}" are not available on the ${parsed.backend} backend yet`);
         },
@@ -59,13 +65,31 @@ export function assertContextName(name: unknown): asserts name is string {
   }
 }
 
+/** Limits of a context registry. */
+export interface ContextLimits {
+  /** Most contexts that may exist, `default` included (default 1,000); context_create past it is refused. */
+  maxContexts: number;
+  /** Most context stores open at once (default 64): the least recently used idle one is closed past it. */
+  maxOpen: number;
+}
+
+export const DEFAULT_CONTEXT_LIMITS: ContextLimits = { maxContexts: 1000, maxOpen: 64 };
+
+interface OpenEntry {
+  pending: Promise<Store>;
+  /** Calls and event streams using the store now: it is not closed while any is. */
+  pins: number;
+}
+
 /**
  * The set of contexts and their open stores. Names are data: kept in a small JSON file written by
  * temp file + fsync + rename under a lock, so a crash never leaves a torn list and two servers on the
- * same store never lose each other's contexts. Stores open on first use and stay open until `close()`.
+ * same store never lose each other's contexts. Stores open on first use; past `maxOpen`, the least
+ * recently used one that nothing is using is closed (it opens again on its next use).
  */
 export class ContextRegistry {
-  private readonly stores = new Map<string, Promise<Store>>();
+  /** Open stores, least recently used first. */
+  private readonly stores = new Map<string, OpenEntry>();
   private names = new Set<string>();
   private closed = false;
 
@@ -73,14 +97,18 @@ export class ContextRegistry {
     private readonly baseUrl: string,
     private readonly options: OpenStoreOptions,
     private readonly layout: Layout,
+    private readonly limits: ContextLimits,
   ) {}
 
   /** Open the default context's store (failing fast on a bad URL or a locked store) and read the context list. */
-  static async open(baseUrl: string, options: OpenStoreOptions): Promise<ContextRegistry> {
-    const registry = new ContextRegistry(baseUrl, options, contextLayout(baseUrl));
+  static async open(baseUrl: string, options: OpenStoreOptions, limits: ContextLimits = DEFAULT_CONTEXT_LIMITS): Promise<ContextRegistry> {
+    for (const key of ['maxContexts', 'maxOpen'] as const) {
+      if (!Number.isInteger(limits[key]) || limits[key] < 1) throw new InvalidInputError(`${key} must be a positive integer`);
+    }
+    const registry = new ContextRegistry(baseUrl, options, contextLayout(baseUrl), limits);
     registry.names = new Set(registry.readFile());
     const store = await openStore(baseUrl, options);
-    registry.stores.set(DEFAULT_CONTEXT, Promise.resolve(store));
+    registry.stores.set(DEFAULT_CONTEXT, { pending: Promise.resolve(store), pins: 0 });
     return registry;
   }
 
@@ -89,57 +117,71 @@ export class ContextRegistry {
     return [DEFAULT_CONTEXT, ...[...this.names].filter((n) => n !== DEFAULT_CONTEXT).sort()];
   }
 
-  /** The open store of a context; an unknown name is INVALID_INPUT naming the known ones. */
-  async store(name: string): Promise<Store> {
-    const opened = this.stores.get(name);
-    if (opened) return opened;
-    assertContextName(name);
-    if (!this.names.has(name)) {
-      this.names = new Set(this.readFile());
-      if (!this.names.has(name)) {
-        throw new InvalidInputError(`unknown context ${JSON.stringify(name)}: create it with context_create`, {
-          field: 'X-Hero-Context',
-          context: name,
-          known: this.list(),
-        });
-      }
-    }
-    return this.openContext(name);
+  /** How many context stores are open now (for tests and metrics). */
+  get openCount(): number {
+    return this.stores.size;
   }
 
-  /** Create a context (idempotent): its store is opened, then its name is recorded. */
+  /**
+   * The open store of a context; an unknown name is INVALID_INPUT naming the known ones. The store may
+   * be closed later to make room: hold it with `using` for as long as it is used.
+   */
+  async store(name: string): Promise<Store> {
+    const entry = this.entry(name) ?? (await this.openKnown(name));
+    return entry.pending;
+  }
+
+  /** Run `fn` with a context's store, which is not closed to make room until `fn` settles. */
+  async using<T>(name: string, fn: (store: Store) => Promise<T>): Promise<T> {
+    const release = await this.pin(name);
+    try {
+      return await fn(await this.store(name));
+    } finally {
+      release();
+    }
+  }
+
+  /** Keep a context's store open until the returned function is called (an event stream's lifetime). */
+  async pin(name: string): Promise<() => void> {
+    const entry = this.entry(name) ?? (await this.openKnown(name));
+    entry.pins++;
+    await entry.pending.catch(() => undefined);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      entry.pins--;
+      this.evict();
+    };
+  }
+
+  /**
+   * Create a context (idempotent): its store is opened, then its name is recorded. Past `maxContexts`
+   * it is refused; when creation fails, the files it made are removed and the name is not recorded.
+   */
   async create(name: unknown): Promise<{ name: string; created: boolean }> {
     assertContextName(name);
     if (name === DEFAULT_CONTEXT || this.names.has(name)) return { name, created: false };
-    await this.openContext(name);
-    const file = this.layout.registryFile;
-    if (!file) {
-      const created = !this.names.has(name);
-      this.names.add(name);
-      return { name, created };
-    }
-    makeDirs(path.dirname(file), 'the context registry');
-    const release = await lockRegistry(file);
+    this.names = new Set(this.readFile());
+    if (this.names.has(name)) return { name, created: false };
+    this.checkRoom(this.names);
+    const fresh = this.layout.filesOf(name).filter((f) => !fs.existsSync(f));
     try {
-      const current = new Set(this.readFile());
-      const created = !current.has(name);
-      if (created) {
-        current.add(name);
-        writeAtomically(file, JSON.stringify({ version: 1, contexts: [...current].sort() }, null, 2) + '\n');
-      }
-      this.names = current;
-      return { name, created };
-    } finally {
-      await release();
+      await this.openContext(name).pending;
+      return await this.record(name);
+    } catch (error) {
+      await this.drop(name);
+      for (const file of fresh) fs.rmSync(file, { recursive: true, force: true });
+      throw error;
     }
   }
 
   /** The contexts whose stores are open, for metrics. */
   async openStores(): Promise<Array<[string, Store]>> {
     const result: Array<[string, Store]> = [];
-    for (const [name, pending] of this.stores) {
+    for (const [name, entry] of this.stores) {
       try {
-        result.push([name, await pending]);
+        result.push([name, await entry.pending]);
       } catch {
         // a store that failed to open is reported by the request that opened it
       }
@@ -155,7 +197,32 @@ export class ContextRegistry {
     await Promise.all(stores.map(([, store]) => store.close()));
   }
 
-  private openContext(name: string): Promise<Store> {
+  /** The entry of an open store, moved to the most recently used end. */
+  private entry(name: string): OpenEntry | undefined {
+    const entry = this.stores.get(name);
+    if (entry && name !== DEFAULT_CONTEXT) {
+      this.stores.delete(name);
+      this.stores.set(name, entry);
+    }
+    return entry;
+  }
+
+  private async openKnown(name: string): Promise<OpenEntry> {
+    assertContextName(name);
+    if (!this.names.has(name)) {
+      this.names = new Set(this.readFile());
+      if (!this.names.has(name)) {
+        throw new InvalidInputError(`unknown context ${JSON.stringify(name)}: create it with context_create`, {
+          field: 'X-Hero-Context',
+          context: name,
+          known: this.list(),
+        });
+      }
+    }
+    return this.openContext(name);
+  }
+
+  private openContext(name: string): OpenEntry {
     const existing = this.stores.get(name);
     if (existing) return existing;
     if (this.closed) throw new ClosedError();
@@ -163,10 +230,69 @@ export class ContextRegistry {
     if (url === this.baseUrl && url !== 'memory:' && url !== 'sqlite::memory:') {
       throw new InvalidInputError(`context ${name} would share the base store`);
     }
-    const pending = openStore(url, this.options);
-    this.stores.set(name, pending);
-    pending.catch(() => this.stores.delete(name));
-    return pending;
+    const entry: OpenEntry = { pending: openStore(url, this.options), pins: 0 };
+    this.stores.set(name, entry);
+    entry.pending.then(
+      () => this.evict(),
+      () => {
+        if (this.stores.get(name) === entry) this.stores.delete(name);
+      },
+    );
+    return entry;
+  }
+
+  /** Close least recently used stores that nothing uses until at most `maxOpen` are open. */
+  private evict(): void {
+    if (this.stores.size <= this.limits.maxOpen) return;
+    for (const [name, entry] of this.stores) {
+      if (this.stores.size <= this.limits.maxOpen) return;
+      if (name === DEFAULT_CONTEXT || entry.pins > 0) continue;
+      this.stores.delete(name);
+      entry.pending.then((store) => store.close()).catch(() => undefined);
+    }
+  }
+
+  /** Forget and close a context's store (a failed creation). */
+  private async drop(name: string): Promise<void> {
+    const entry = this.stores.get(name);
+    if (!entry) return;
+    this.stores.delete(name);
+    await entry.pending.then((store) => store.close()).catch(() => undefined);
+  }
+
+  private checkRoom(names: Set<string>): void {
+    const count = 1 + [...names].filter((n) => n !== DEFAULT_CONTEXT).length;
+    if (count >= this.limits.maxContexts) {
+      throw new ServiceError('TOO_LARGE', `at most ${this.limits.maxContexts} contexts may exist (default included); this server has ${count}`, {
+        limit: 'contexts',
+        max: this.limits.maxContexts,
+      });
+    }
+  }
+
+  /** Record a new context's name in the registry file (under its lock). */
+  private async record(name: string): Promise<{ name: string; created: boolean }> {
+    const file = this.layout.registryFile;
+    if (!file) {
+      const created = !this.names.has(name);
+      this.names.add(name);
+      return { name, created };
+    }
+    makeDirs(path.dirname(file), 'the context registry');
+    const release = await lockRegistry(file);
+    try {
+      const current = new Set(this.readFile());
+      const created = !current.has(name);
+      if (created) {
+        this.checkRoom(current);
+        current.add(name);
+        writeAtomically(file, JSON.stringify({ version: 1, contexts: [...current].sort() }, null, 2) + '\n');
+      }
+      this.names = current;
+      return { name, created };
+    } finally {
+      await release();
+    }
   }
 
   private readFile(): string[] {

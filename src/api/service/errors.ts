@@ -1,4 +1,4 @@
-import { isOsisError, type ErrorCode } from '../../log/errors';
+import { NoSpaceError, isNoSpace, isOsisError, type ErrorCode } from '../../log/errors';
 
 /**
  * The one place where errors become JSON-RPC errors and HTTP statuses. Every other service module throws
@@ -18,6 +18,14 @@ export type ServiceCode =
   | 'INTERNAL';
 
 export type AnyCode = ErrorCode | ServiceCode;
+
+/** Longest piece of a request (a method or param name) echoed back in an error. */
+const MAX_ECHO = 100;
+
+/** `text` as an error may echo it: cut to MAX_ECHO characters, marked with … when cut. */
+export function echo(text: string): string {
+  return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text;
+}
 
 /** An error raised at the service edge (protocol, auth, limits). `details` go to `data` verbatim. */
 export class ServiceError extends Error {
@@ -51,6 +59,8 @@ const RPC_CODES: Record<AnyCode, number> = {
   CORRUPT: -32603,
   LOCKED: -32603,
   CLOSED: -32603,
+  NO_SPACE: -32005,
+  IDEMPOTENCY_CONFLICT: -32002,
   TIMEOUT: -32603,
   UNAVAILABLE: -32603,
   NOT_ROUTED: -32601,
@@ -70,10 +80,12 @@ const HTTP_STATUS: Partial<Record<AnyCode, number>> = {
   UNAVAILABLE: 503,
   CLOSED: 503,
   LOCKED: 503,
+  NO_SPACE: 507,
 };
 
 /** Translate anything thrown into a JSON-RPC error. Unknown errors become a bare -32603: no message, no stack. */
 export function toRpcError(error: unknown): RpcErrorObject {
+  if (!isOsisError(error) && isNoSpace(error)) error = new NoSpaceError('the disk is full; free space and retry');
   if (error instanceof ServiceError || isOsisError(error)) {
     const code = error.code as AnyCode;
     return { code: RPC_CODES[code], message: error.message, data: { ...(error.details ?? {}), code } };
@@ -83,16 +95,18 @@ export function toRpcError(error: unknown): RpcErrorObject {
 
 /** True for errors the service did not raise on purpose (worth logging with their stack). */
 export function isUnexpected(error: unknown): boolean {
-  return !(error instanceof ServiceError || isOsisError(error));
+  return !(error instanceof ServiceError || isOsisError(error) || isNoSpace(error));
 }
 
 /** The HTTP status of an error answering a whole request (non-RPC routes, refused requests). */
 export function httpStatusOf(error: unknown): number {
+  if (!isOsisError(error) && isNoSpace(error)) return 507;
   if (error instanceof ServiceError || isOsisError(error)) return HTTP_STATUS[error.code as AnyCode] ?? 500;
   return 500;
 }
 
 /** The string code of an error, for logs and metrics. */
 export function codeOf(error: unknown): AnyCode {
+  if (!isOsisError(error) && isNoSpace(error)) return 'NO_SPACE';
   return error instanceof ServiceError || isOsisError(error) ? (error.code as AnyCode) : 'INTERNAL';
 }

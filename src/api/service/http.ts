@@ -8,6 +8,8 @@ import type { ServiceMetrics } from './metrics';
 import type { RpcEndpoint } from './rpc';
 import { parseStreamStart, type EventStreams } from './sse';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Largest request body accepted, in bytes. */
 export const MAX_BODY_BYTES = MAX_OBJECT_BYTES;
 
@@ -128,6 +130,8 @@ export class HttpApp {
         const params = query();
         const start = parseStreamStart(req, params);
         const name = params.get('context') ?? context;
+        const release = await this.o.contexts.pin(name);
+        res.once('close', release);
         const store = await this.o.contexts.store(name);
         if (this.o.streams.full) throw new ServiceError('UNAVAILABLE', 'too many event subscribers; retry later');
         return this.o.streams.open(res, store, name, start);
@@ -146,13 +150,13 @@ export class HttpApp {
       });
     }
     const body = await readBody(req, MAX_BODY_BYTES, this.o.bodyTimeoutMs);
-    const response = await this.o.rpc.handle(body, { context });
+    const response = await this.o.rpc.respond(body, { context });
     if (response === undefined) {
       res.writeHead(204);
       res.end();
       return;
     }
-    this.send(res, 200, response);
+    this.sendText(res, 200, response, 'application/json; charset=utf-8');
   }
 
   /** Answer a whole request with an error: JSON-RPC shaped on /rpc, `{error}` elsewhere. */
@@ -225,7 +229,13 @@ export function readBody(req: IncomingMessage, limit: number, timeoutMs: number)
       if (error) {
         req.resume();
         reject(error);
-      } else resolve(Buffer.concat(chunks, size).toString('utf8'));
+      } else {
+        try {
+          resolve(UTF8.decode(Buffer.concat(chunks, size)));
+        } catch {
+          reject(new ServiceError('PARSE_ERROR', 'the request body is not valid UTF-8'));
+        }
+      }
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;

@@ -7,7 +7,7 @@ import { InvalidInputError } from '../../log/errors';
 import type { Durability } from '../../log/event-log';
 import type { SchemaInput } from '../schema';
 import { TokenCheck, assertToken, isLoopbackHost } from './auth';
-import { ContextRegistry } from './contexts';
+import { ContextRegistry, DEFAULT_CONTEXT_LIMITS } from './contexts';
 import { HttpApp } from './http';
 import { MethodTable } from './methods';
 import { ServiceMetrics } from './metrics';
@@ -43,6 +43,10 @@ export interface ServerOptions {
   sseMaxClients?: number;
   /** How long close() waits for requests in flight before cutting connections. Default 10,000 ms. */
   shutdownGraceMs?: number;
+  /** Most contexts that may exist, default included (default 1,000): context_create past it answers -32004. */
+  maxContexts?: number;
+  /** Most context stores open at once (default 64); the least recently used idle one is closed past it. */
+  maxOpenContexts?: number;
 }
 
 /** A running server. */
@@ -57,7 +61,7 @@ export interface RunningServer {
 
 const OPTION_KEYS = new Set([
   'storeUrl', 'schema', 'durability', 'host', 'port', 'socket', 'token', 'logger',
-  'requestTimeoutMs', 'sseMaxBufferBytes', 'sseHeartbeatMs', 'sseMaxClients', 'shutdownGraceMs',
+  'requestTimeoutMs', 'sseMaxBufferBytes', 'sseHeartbeatMs', 'sseMaxClients', 'shutdownGraceMs', 'maxContexts', 'maxOpenContexts',
 ]);
 
 /**
@@ -67,10 +71,14 @@ const OPTION_KEYS = new Set([
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const o = checkOptions(options);
   const logger = options.logger ?? pino({ name: 'osis', redact: { paths: ['token', '*.authorization', 'headers.authorization'], censor: '[redacted]' } });
-  const contexts = await ContextRegistry.open(o.storeUrl, {
-    ...(options.schema !== undefined ? { schema: options.schema } : {}),
-    ...(options.durability !== undefined ? { durability: options.durability } : {}),
-  });
+  const contexts = await ContextRegistry.open(
+    o.storeUrl,
+    {
+      ...(options.schema !== undefined ? { schema: options.schema } : {}),
+      ...(options.durability !== undefined ? { durability: options.durability } : {}),
+    },
+    { maxContexts: o.maxContexts, maxOpen: o.maxOpenContexts },
+  );
   const servers: http.Server[] = [];
   try {
     const schema = (await contexts.store('default')).schema;
@@ -149,6 +157,8 @@ interface CheckedOptions {
   sseHeartbeatMs: number;
   sseMaxClients: number;
   shutdownGraceMs: number;
+  maxContexts: number;
+  maxOpenContexts: number;
 }
 
 function checkOptions(options: ServerOptions): CheckedOptions {
@@ -186,6 +196,8 @@ function checkOptions(options: ServerOptions): CheckedOptions {
     sseHeartbeatMs: positive('sseHeartbeatMs', 15_000),
     sseMaxClients: positive('sseMaxClients', 256),
     shutdownGraceMs: positive('shutdownGraceMs', 10_000),
+    maxContexts: positive('maxContexts', DEFAULT_CONTEXT_LIMITS.maxContexts),
+    maxOpenContexts: positive('maxOpenContexts', DEFAULT_CONTEXT_LIMITS.maxOpen),
   };
 }
 

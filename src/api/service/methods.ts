@@ -8,11 +8,15 @@ import { assertTypeName, isPlainObject } from '../validate';
 import { STORE_METHOD_SPECS, TYPE_METHOD, typeMethodSpecs, type StoreMethod, type TypeOp } from './catalog';
 import type { ContextRegistry } from './contexts';
 import { namedParams, optionalBoolean, optionalInteger } from './params';
+import { boundedLogRead, declaredRows } from './bounded-reads';
+import type { ReadBudget } from '../../projections/paged-find';
 
 /** What a call knows about the HTTP request it came in. */
 export interface CallContext {
   /** The context named by `X-Hero-Context` (default `default`), not yet checked. */
   context: string;
+  /** What the reads of this request may still take, and this call's abort signal. */
+  budget?: ReadBudget;
 }
 
 /** A resolved method: validates its params and runs. */
@@ -28,9 +32,11 @@ export interface MethodHooks {
 export interface ResolvedMethod {
   handler: MethodHandler | undefined;
   label: string;
+  /** The rows a call may return, from its params (1 when absent). */
+  rows?: (params: unknown) => number;
 }
 
-type TypeImpl = (collection: Collection, p: Record<string, unknown>) => Promise<unknown>;
+type TypeImpl = (collection: Collection, p: Record<string, unknown>, budget: ReadBudget | undefined) => Promise<unknown>;
 
 const writeOptions = (p: Record<string, unknown>): WriteOptions => ({
   ...(p.expected_version !== undefined ? { expectedVersion: p.expected_version as ExpectedVersion } : {}),
@@ -38,8 +44,8 @@ const writeOptions = (p: Record<string, unknown>): WriteOptions => ({
   ...(p.meta !== undefined ? { meta: p.meta as WriteOptions['meta'] } : {}),
 });
 
-const pageOptions = (p: Record<string, unknown>) => {
-  const options: Record<string, unknown> = {};
+const pageOptions = (p: Record<string, unknown>, budget: ReadBudget | undefined) => {
+  const options: Record<string, unknown> = budget ? { budget } : {};
   for (const key of ['limit', 'cursor', 'filter', 'text']) if (p[key] !== undefined) options[key] = p[key];
   return options;
 };
@@ -63,10 +69,10 @@ const TYPE_IMPLS: Record<TypeOp, TypeImpl> = {
     return null;
   },
   exists: (c, p) => c._exists(p.sid as string),
-  list: (c, p) => c._list(pageOptions(p)),
-  list_full: (c, p) => c._list_full(pageOptions(p)),
-  find: (c, p) => c._find(pageOptions(p)),
-  find_full: (c, p) => c._find_full(pageOptions(p)),
+  list: (c, p, b) => c._list(pageOptions(p, b)),
+  list_full: (c, p, b) => c._list_full(pageOptions(p, b)),
+  find: (c, p, b) => c._find(pageOptions(p, b)),
+  find_full: (c, p, b) => c._find_full(pageOptions(p, b)),
   history: (c, p) => c._history(p.sid as string),
 };
 
@@ -93,7 +99,7 @@ export class MethodTable {
   lookup(method: string): ResolvedMethod {
     let found = this.known.get(method);
     if (!found) {
-      found = { handler: this.resolve(method), label: this.label(method) };
+      found = { handler: this.resolve(method), label: this.label(method), rows: declaredRows(method) };
       if (this.known.size >= 1024) this.known.clear();
       this.known.set(method, found);
     }
@@ -115,8 +121,7 @@ export class MethodTable {
     return async (params, call) => {
       const p = namedParams(params, this.typeSpecs[op].params, method);
       assertTypeName(type);
-      const store = await this.contexts.store(call.context);
-      const result = await TYPE_IMPLS[op](store.collection(type), p);
+      const result = await this.contexts.using(call.context, (store) => TYPE_IMPLS[op](store.collection(type), p, call.budget));
       if (WRITES.has(op)) this.hooks.onAppend?.(call.context, 1);
       return result;
     };
@@ -146,8 +151,7 @@ export class MethodTable {
       case 'stats':
         return async (params, call) => {
           namedParams(params, specs, method);
-          const store = await this.contexts.store(call.context);
-          return { context: call.context, ...(await store.stats()) };
+          return this.contexts.using(call.context, async (store) => ({ context: call.context, ...(await store.stats()) }));
         };
       case 'log_read':
         return async (params, call) => {
@@ -155,9 +159,7 @@ export class MethodTable {
           const from = optionalInteger(p, 'from', 1, Number.MAX_SAFE_INTEGER) ?? 1;
           const limit = optionalInteger(p, 'limit', 1, 10_000) ?? 1000;
           const types = typesParam(p.types);
-          const store: Store = await this.contexts.store(call.context);
-          const items = await store.log.readAll(from, { limit, ...(types ? { types } : {}) });
-          return items.length === limit ? { items, next_from: items[items.length - 1].position + 1 } : { items };
+          return this.contexts.using(call.context, (store: Store) => boundedLogRead(store, from, limit, types, call.budget));
         };
     }
   }

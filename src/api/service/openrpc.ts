@@ -72,9 +72,10 @@ const COMMON_SCHEMAS: Record<string, Record<string, unknown>> = {
 
 const ERRORS = {
   NotFound: { code: -32001, message: 'not found', data: { code: 'NOT_FOUND' } },
-  Conflict: { code: -32002, message: 'version or unique-key conflict', data: { code: 'VERSION_CONFLICT | UNIQUE_VIOLATION' } },
+  Conflict: { code: -32002, message: 'version, unique-key or idempotency-key conflict', data: { code: 'VERSION_CONFLICT | UNIQUE_VIOLATION | IDEMPOTENCY_CONFLICT' } },
   Unauthorized: { code: -32003, message: 'unauthorized', data: { code: 'UNAUTHORIZED' } },
-  TooLarge: { code: -32004, message: 'payload too large', data: { code: 'TOO_LARGE' } },
+  TooLarge: { code: -32004, message: 'too large: a bound of the request (data.limit, data.max)', data: { code: 'TOO_LARGE' } },
+  NoSpace: { code: -32005, message: 'the disk is full', data: { code: 'NO_SPACE' } },
   InvalidParams: { code: -32602, message: 'invalid params (details in data)', data: { code: 'INVALID_INPUT' } },
 };
 
@@ -102,7 +103,7 @@ function method(name: string, spec: MethodSpec, type: string): Record<string, un
     paramStructure: 'by-name',
     params: spec.params.map((p) => ({ name: p.name, description: p.description, required: p.required === true, schema: resolve(p.schema) })),
     result: { name: spec.result.name, schema: resolve(spec.result.schema) },
-    errors: [...spec.errors, 'InvalidParams', 'Unauthorized', 'TooLarge'].map((e) => ({ $ref: `#/components/errors/${e}` })),
+    errors: [...spec.errors, 'InvalidParams', 'Unauthorized', 'TooLarge', 'NoSpace'].map((e) => ({ $ref: `#/components/errors/${e}` })),
   };
 }
 

@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../../log/errors';
 import { checkJsonValue, isPlainObject } from '../validate';
+import { echo } from './errors';
 
 /** The JSON Schema of one named parameter, or a function of the object type it applies to. */
 export type SchemaFor = Record<string, unknown> | ((type: string) => Record<string, unknown>);
@@ -25,8 +26,8 @@ export function namedParams(params: unknown, specs: readonly ParamSpec[], method
   const known = new Set(specs.map((s) => s.name));
   for (const key of Object.keys(params)) {
     if (!known.has(key)) {
-      throw new InvalidInputError(`${method}: unknown param ${JSON.stringify(key)} (${expected(specs)})`, {
-        param: key,
+      throw new InvalidInputError(`${method}: unknown param ${JSON.stringify(echo(key))} (${expected(specs)})`, {
+        param: echo(key),
         expected: specs.map((s) => s.name),
       });
     }

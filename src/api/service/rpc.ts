@@ -1,11 +1,19 @@
 import { JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import { MAX_DEPTH } from '../validate';
 import { maxNesting } from '../json-input';
-import { ServiceError, isUnexpected, toRpcError } from './errors';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { ReadBudget } from '../../projections/paged-find';
+import { ServiceError, echo, isUnexpected, toRpcError } from './errors';
 import type { CallContext, MethodTable } from './methods';
 
 /** Most calls in one batch. */
 export const MAX_BATCH = 1000;
+/** Most rows (objects, sids, events) the calls of one request may ask for, summed over its calls' limits. */
+export const MAX_REQUEST_ROWS = 10_000;
+/** Largest response body: reads stop early with a cursor, later calls of a batch answer -32004. */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** Most objects the filters of one request may examine without an index before they stop with a cursor. */
+export const MAX_REQUEST_SCAN_ROWS = 1_000_000;
 /** Bracket levels a request may hold beyond MAX_DEPTH: the value's own root, params, request and batch. */
 const ENVELOPE_DEPTH = 4;
 
@@ -40,33 +48,79 @@ export class RpcEndpoint {
       return createJSONRPCErrorResponse(id, code, message, data);
     };
     this.server.handleMethodNotFound = async (request: JSONRPCRequest) => {
-      throw new ServiceError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(request.method)}`, { method: request.method });
+      const method = echo(String(request.method));
+      throw new ServiceError('METHOD_NOT_FOUND', `unknown method ${JSON.stringify(method)}`, { method });
     };
     this.server.applyMiddleware((next, request, call) => this.around(next, request, call));
   }
 
   /** Answer a request body: the response payload, or undefined when there is nothing to answer (notifications only). */
   async handle(body: string, call: CallContext): Promise<JSONRPCResponse | JSONRPCResponse[] | undefined> {
+    const text = await this.respond(body, call);
+    return text === undefined ? undefined : JSON.parse(text);
+  }
+
+  /**
+   * Answer a request body with the response text, or undefined when there is nothing to answer. A batch
+   * runs one call after the other, yielding to the event loop between them; its calls share one budget
+   * of rows, scanned objects and response bytes (MAX_REQUEST_ROWS, MAX_REQUEST_SCAN_ROWS,
+   * MAX_RESPONSE_BYTES), and each response is serialized as soon as its call is done.
+   */
+  async respond(body: string, call: CallContext): Promise<string | undefined> {
     if (maxNesting(body) > MAX_DEPTH + ENVELOPE_DEPTH) {
-      return errorResponse(null, new ServiceError('TOO_LARGE', `request nested deeper than ${MAX_DEPTH}`, { limit: 'depth', max: MAX_DEPTH }));
+      return text(errorResponse(null, new ServiceError('TOO_LARGE', `request nested deeper than ${MAX_DEPTH}`, { limit: 'depth', max: MAX_DEPTH })));
     }
     let payload: unknown;
     try {
       payload = JSON.parse(body);
     } catch (error) {
-      return errorResponse(null, new ServiceError('PARSE_ERROR', `parse error: ${(error as Error).message}`));
+      return text(errorResponse(null, new ServiceError('PARSE_ERROR', `parse error: ${(error as Error).message}`)));
     }
-    if (!Array.isArray(payload)) return (await this.one(payload, call)) ?? undefined;
-    if (payload.length === 0) return errorResponse(null, new ServiceError('INVALID_REQUEST', 'a batch must hold at least one request'));
-    if (payload.length > MAX_BATCH) {
-      return errorResponse(null, new ServiceError('TOO_LARGE', `a batch may hold at most ${MAX_BATCH} requests`, { limit: 'batch', max: MAX_BATCH }));
+    const requests = Array.isArray(payload) ? payload : [payload];
+    if (requests.length === 0) return text(errorResponse(null, new ServiceError('INVALID_REQUEST', 'a batch must hold at least one request')));
+    if (requests.length > MAX_BATCH) {
+      return text(errorResponse(null, new ServiceError('TOO_LARGE', `a batch may hold at most ${MAX_BATCH} requests`, { limit: 'batch', max: MAX_BATCH })));
     }
-    const responses: JSONRPCResponse[] = [];
-    for (const request of payload) {
-      const response = await this.one(request, call);
-      if (response) responses.push(response);
+    const rows = requests.reduce((sum: number, r) => sum + this.declaredRows(r), 0);
+    if (rows > MAX_REQUEST_ROWS) {
+      const single = Array.isArray(payload) ? undefined : (payload as { id?: unknown } | null)?.id;
+      return text(
+        errorResponse(
+          validId(single) ? single : null,
+          new ServiceError('TOO_LARGE', `the calls of one request may ask for at most ${MAX_REQUEST_ROWS} rows in all (their limits add up to ${rows}); split it`, {
+            limit: 'rows',
+            max: MAX_REQUEST_ROWS,
+            requested: rows,
+          }),
+        ),
+      );
     }
-    return responses.length > 0 ? responses : undefined;
+    const budget = requestBudget();
+    const parts: string[] = [];
+    let sent = 0;
+    for (let i = 0; i < requests.length; i++) {
+      if (i > 0) await yieldToLoop();
+      budget.bytes = MAX_RESPONSE_BYTES - sent;
+      let response = await this.one(requests[i], { ...call, budget });
+      if (!response) continue;
+      let part = text(response);
+      if (parts.length > 0 && sent + part.length > MAX_RESPONSE_BYTES) {
+        response = errorResponse(response.id, budget.refuse('bytes'));
+        part = text(response);
+      }
+      sent += part.length + 1;
+      parts.push(part);
+    }
+    if (parts.length === 0) return undefined;
+    return Array.isArray(payload) ? `[${parts.join(',')}]` : parts[0];
+  }
+
+  /** The rows a request may return, from its method and `limit` (what the row budget counts). */
+  private declaredRows(request: unknown): number {
+    const r = request as { method?: unknown; params?: unknown } | null;
+    if (typeof r?.method !== 'string') return 0;
+    const rows = this.methods.lookup(r.method).rows;
+    return rows ? rows(r.params) : 1;
   }
 
   private async one(request: unknown, call: CallContext): Promise<JSONRPCResponse | null> {
@@ -89,13 +143,17 @@ export class RpcEndpoint {
     let timer: NodeJS.Timeout | undefined;
     try {
       if (!handler) return await next(request, call); // the library answers -32601 through handleMethodNotFound
+      // The timeout answers at once; the abort stops work that can stop (a scan between slices, a paged read).
+      const abort = new AbortController();
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new ServiceError('TIMEOUT', `${request.method} did not finish within ${this.options.callTimeoutMs} ms`)),
-          this.options.callTimeoutMs,
-        );
+        timer = setTimeout(() => {
+          const error = new ServiceError('TIMEOUT', `${request.method} did not finish within ${this.options.callTimeoutMs} ms`, { max_ms: this.options.callTimeoutMs });
+          abort.abort(error);
+          reject(error);
+        }, this.options.callTimeoutMs);
       });
-      const result = await Promise.race([handler(request.params, call), timeout]);
+      const budget = call.budget ? Object.assign(call.budget, { signal: abort.signal }) : undefined;
+      const result = await Promise.race([handler(request.params, budget ? { ...call, budget } : call), timeout]);
       return request.id === undefined ? null : { jsonrpc: '2.0', id: request.id, result: result === undefined ? null : result };
     } catch (error) {
       failure = error;
@@ -107,6 +165,28 @@ export class RpcEndpoint {
       this.options.observe?.(label, seconds, failure ?? (handler ? undefined : new ServiceError('METHOD_NOT_FOUND', '')));
     }
   }
+}
+
+/** A fresh budget for the calls of one request. */
+function requestBudget(): ReadBudget {
+  return {
+    bytes: MAX_RESPONSE_BYTES,
+    scanRows: MAX_REQUEST_SCAN_ROWS,
+    refuse: (bound) =>
+      bound === 'bytes'
+        ? new ServiceError('TOO_LARGE', `the response reached ${MAX_RESPONSE_BYTES} bytes; send this call in another request`, {
+            limit: 'response_bytes',
+            max: MAX_RESPONSE_BYTES,
+          })
+        : new ServiceError('TOO_LARGE', `the filters of this request examined ${MAX_REQUEST_SCAN_ROWS} objects without an index; send this call in another request or declare an index`, {
+            limit: 'scan_rows',
+            max: MAX_REQUEST_SCAN_ROWS,
+          }),
+  };
+}
+
+function text(response: JSONRPCResponse): string {
+  return JSON.stringify(response);
 }
 
 function errorResponse(id: JSONRPCID, error: unknown): JSONRPCResponse {

@@ -66,25 +66,42 @@ export class DeferredIndex {
     this.waiting.appends.push({ segment: from.segment, records });
     this.waiting.events += records.length;
     this.waiting.to = to;
-    if (this.waiting.events >= FLUSH_AT_EVENTS) this.flush();
+    if (this.waiting.events >= FLUSH_AT_EVENTS) this.tryFlush();
     else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.flush();
+        this.tryFlush();
       }, this.delayMs);
       this.timer.unref();
     }
     return to;
   }
 
-  /** Index the waiting appends now (a no-op when none wait). */
+  /**
+   * Index the waiting appends now (a no-op when none wait). When indexing fails (a full disk), they stay
+   * waiting, so `end` still says where the log ends, and the error is thrown.
+   */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const waiting = this.waiting;
     if (!waiting) return;
     this.waiting = undefined;
-    this.flushTo(waiting.from, waiting.appends, waiting.to);
+    try {
+      this.flushTo(waiting.from, waiting.appends, waiting.to);
+    } catch (error) {
+      this.waiting = waiting;
+      throw error;
+    }
+  }
+
+  /** `flush`, where nobody can take its error: the appends stay waiting for the next flush. */
+  private tryFlush(): void {
+    try {
+      this.flush();
+    } catch {
+      // The next read or append flushes again, and reports what still fails.
+    }
   }
 
   /** Forget the waiting appends without indexing them (the index then catches up from the log). */

@@ -234,6 +234,8 @@ export class FileEventLog implements EventLog {
         this.changes.notify();
       }
       return outcomes;
+    } catch (error) {
+      throw wrapSidecarError(error, `cannot append to the log in ${this.dir}`);
     } finally {
       this.lock.done();
     }
@@ -272,14 +274,9 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  /** Index the writer's own appends (and run the inline projection hook), without reading them back. */
+  /** Index the writer's own appends (and the inline projections); on failure they stay waiting (DeferredIndex.flush). */
   private indexAppends(from: WriterState, appends: IndexedAppend[], to: WriterState): void {
-    try {
-      if (!this.tail.apply(from, appends, to)) this.tail.sync(false);
-    } catch {
-      // The events are in the log; the index catches up from it on the next read or write.
-      this.tail.forget();
-    }
+    if (!this.tail.apply(from, appends, to)) this.tail.sync(false);
   }
 
   /** Start a new segment named by the next position (temp + fsync + rename + fsync dir). */
@@ -381,8 +378,12 @@ export class FileEventLog implements EventLog {
   /** Bring the index up to this writer's waiting appends and to what others appended. */
   private refresh(): Checkpoint {
     if (this.closed) throw new ClosedError();
-    this.deferred.flush();
-    return this.noting('a catch-up', () => this.tail.sync(false));
+    try {
+      this.deferred.flush();
+      return this.noting('a catch-up', () => this.tail.sync(false));
+    } catch (error) {
+      throw wrapSidecarError(error, `cannot bring the index of ${this.dir} up to date`);
+    }
   }
 
   /** Run `fn`; damage to the log's frames that it meets is recorded (see damage-record.ts) before it is thrown. */

@@ -56,6 +56,16 @@ export class LogTail {
    * When the log has not grown since the last look, this costs two stats.
    */
   sync(asWriter: boolean): State {
+    try {
+      return this.syncOnce(asWriter);
+    } catch (error) {
+      // Part of the log may be indexed and the rest not: the checkpoint seen last is not the end of the log.
+      this.cached = undefined;
+      throw error;
+    }
+  }
+
+  private syncOnce(asWriter: boolean): State {
     for (;;) {
       const known = this.cached ?? this.state();
       const size = this.files.size(known.segment);
@@ -105,15 +115,25 @@ export class LogTail {
   /** Move the checkpoint if nobody else has (used for rollovers). */
   moveTo(from: State, to: Checkpoint): boolean {
     const nested = this.db.inTransaction;
-    return this.db
+    const moved = this.db
       .transaction(() => {
         const now = this.state();
-        if (!sameCheckpoint(now, from)) return false;
+        if (!sameCheckpoint(now, from)) return undefined;
         this.index.saveState(this.storeId, to, now.uniqueSpec);
-        this.cached = nested ? undefined : { ...now, ...to };
-        return true;
+        return { ...now, ...to };
       })
       .immediate();
+    this.remember(moved, nested);
+    return moved !== undefined;
+  }
+
+  /**
+   * Remember a checkpoint only once its transaction committed: a failed commit (a full disk rolls the
+   * transaction back) must not leave this process believing the index holds what it does not.
+   */
+  private remember(state: State | undefined, nested: boolean): void {
+    // Inside someone else's transaction the rows may still be rolled back: do not cache the result.
+    this.cached = state === undefined || nested ? undefined : state;
   }
 
   private catchUpSegment(start: State): ScanEnd | 'restart' {
@@ -147,19 +167,19 @@ export class LogTail {
    * checkpoint first (then false: it indexed them, or will).
    */
   apply(from: Checkpoint, appends: readonly IndexedAppend[], to: Checkpoint): boolean {
-    // Inside someone else's transaction the rows may still be rolled back: do not cache the result.
     const nested = this.db.inTransaction;
-    return this.db
+    const applied = this.db
       .transaction(() => {
         const now = this.state();
-        if (!sameCheckpoint(now, from)) return false;
+        if (!sameCheckpoint(now, from)) return undefined;
         this.index.apply(appends);
         this.index.saveState(this.storeId, to, now.uniqueSpec);
-        this.cached = nested ? undefined : { ...now, ...to };
         if (this.onIndexed) this.applyInline(appends);
-        return true;
+        return { ...now, ...to };
       })
       .immediate();
+    this.remember(applied, nested);
+    return applied !== undefined;
   }
 
   /** Run the inline hook in a savepoint: if it fails, the index still advances and the hook's owner catches up later. */
@@ -167,8 +187,10 @@ export class LogTail {
     const events = appends.flatMap((a) => a.records.map((r) => r.event));
     try {
       this.db.transaction(() => this.onIndexed!(events))();
-    } catch {
-      // Projections stay behind the index; reads compare checkpoints and catch up through the engine.
+    } catch (error) {
+      // SQLite rolls the whole transaction back on some errors (a full disk): then the index rows are gone too.
+      if (!this.db.inTransaction) throw error;
+      // Otherwise projections stay behind the index; reads compare checkpoints and catch up through the engine.
     }
   }
 

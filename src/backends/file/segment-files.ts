@@ -1,6 +1,6 @@
 import { io } from '../../log/file-io';
 import * as path from 'node:path';
-import { CorruptError, OsisError } from '../../log/errors';
+import { CorruptError, NoSpaceError, OsisError, isNoSpace } from '../../log/errors';
 import { parseSegmentHeader, type SegmentHeader } from '../../log/otoml-record';
 
 /** Segment files end with this suffix and are named by their first position, zero-padded to 20 digits. */
@@ -145,6 +145,7 @@ export class SegmentFiles {
 export function fsError(error: unknown, context: string): unknown {
   if (error instanceof OsisError) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (isNoSpace(error)) return new NoSpaceError(`${context}: the disk is full (${code}); free space and retry`, error);
   const wrapped = new Error(`${context}: ${code ?? (error as Error)?.message ?? String(error)}`, { cause: error });
   return wrapped;
 }

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import { retryOpening } from '../../log/busy-retry';
-import { CorruptError, LockedError, OsisError, UnavailableError } from '../../log/errors';
+import { CorruptError, LockedError, NoSpaceError, OsisError, UnavailableError, isNoSpace } from '../../log/errors';
 
 /** Name of the sidecar database inside a log directory: log index and projections, all rebuildable. */
 export const SIDECAR_FILE = 'projections.db';
@@ -42,6 +42,7 @@ export function useSteadyBusyTimeout(db: Database.Database, busyTimeoutMs = 10_0
 /** Translate a driver error on the sidecar into the store's typed errors, once, keeping `cause`. */
 export function wrapSidecarError(error: unknown, context: string): unknown {
   if (error instanceof OsisError) return error;
+  if (isNoSpace(error)) return new NoSpaceError(`${context}: the disk is full (${(error as Error).message}); free space and retry`, error);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new LockedError(`${context}: sidecar database is busy (${code})`, error);

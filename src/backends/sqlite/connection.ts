@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
-import { CorruptError, LockedError, OsisError, UnavailableError } from '../../log/errors';
+import { CorruptError, LockedError, NoSpaceError, OsisError, UnavailableError, isNoSpace } from '../../log/errors';
 import type { Durability } from '../../log/event-log';
 import { retryOpening } from '../../log/busy-retry';
 import { makeDirs } from '../../log/make-dirs';
@@ -44,6 +44,7 @@ export function useShortBusyTimeout(db: Database.Database): void {
 /** Translate a driver error into the store's typed errors, once, keeping `cause`. */
 export function wrapSqliteError(error: unknown, context: string): unknown {
   if (error instanceof OsisError) return error;
+  if (isNoSpace(error)) return new NoSpaceError(`${context}: the disk is full (${(error as Error).message}); free space and retry`, error);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string') {
     if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {

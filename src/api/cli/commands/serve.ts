@@ -10,13 +10,22 @@ export function serveCommand(): Command {
     .option('--host <host>', 'TCP host (default 127.0.0.1)')
     .option('--port <port>', 'TCP port (default 8787)')
     .option('--socket <path>', 'also (or, without --host/--port, only) listen on this Unix socket')
-    .option('--token <token>', 'require Authorization: Bearer TOKEN on every route but /health (env OSIS_TOKEN)')
-    .action(async (options: { host?: string; port?: string; socket?: string; token?: string }, command: Command) => {
+    .option('--token <token>', 'require Authorization: Bearer TOKEN on every route but /health; prefer OSIS_TOKEN (--token shows in the process list)')
+    .option('--max-contexts <n>', 'most contexts that may exist, default included (default 1000)')
+    .option('--max-open-contexts <n>', 'most context stores open at once; idle ones are closed past it (default 64)')
+    .action(async (options: { host?: string; port?: string; socket?: string; token?: string; maxContexts?: string; maxOpenContexts?: string }, command: Command) => {
       const globals = command.optsWithGlobals() as GlobalOptions;
+      if (options.token !== undefined) {
+        process.stderr.write('osis: warning: --token is visible to every user of this machine (ps, /proc/PID/cmdline); set OSIS_TOKEN instead\n');
+      }
       const token = options.token ?? (process.env.OSIS_TOKEN || undefined);
       const port = intOption(options.port, '--port');
       if (port !== undefined && port > 65535) throw new InvalidInputError('--port must be at most 65535');
+      const maxContexts = intOption(options.maxContexts, '--max-contexts', 1);
+      const maxOpenContexts = intOption(options.maxOpenContexts, '--max-open-contexts', 1);
       const server = await startServer({
+        ...(maxContexts !== undefined ? { maxContexts } : {}),
+        ...(maxOpenContexts !== undefined ? { maxOpenContexts } : {}),
         storeUrl: storeUrlOf(command),
         ...(globals.schema ? { schema: globals.schema } : {}),
         ...(globals.durability ? { durability: globals.durability } : {}),
