@@ -41,7 +41,9 @@ describe('service: contexts are bounded', function () {
     t = await startTestServer();
     // Another process holds the registry lock (fresh, so never stale): recording the name fails after the store exists.
     fs.mkdirSync(path.join(t.dir, 'osis.contexts.json.lock'));
-    const failed = await t.call('context_create', { name: 'doomed' });
+    // Give up on the lock before proper-lockfile would take this (unrefreshed) lock for stale.
+    process.env.OSIS_OPEN_TIMEOUT_MS = '1000';
+    const failed = await t.call('context_create', { name: 'doomed' }).finally(() => delete process.env.OSIS_OPEN_TIMEOUT_MS);
     expect(failed.error, JSON.stringify(failed)).to.not.equal(undefined);
     expect(fs.readdirSync(t.dir).filter((f) => f.includes('doomed'))).to.deep.equal([]);
     fs.rmdirSync(path.join(t.dir, 'osis.contexts.json.lock'));
