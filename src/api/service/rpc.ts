@@ -1,6 +1,6 @@
 import { JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import { MAX_DEPTH } from '../validate';
-import { maxNesting } from '../json-input';
+import { scanJson, unsafeIntegerError } from '../json-input';
 import { ServiceError, isUnexpected, toRpcError } from './errors';
 import type { CallContext, MethodTable } from './methods';
 
@@ -47,7 +47,8 @@ export class RpcEndpoint {
 
   /** Answer a request body: the response payload, or undefined when there is nothing to answer (notifications only). */
   async handle(body: string, call: CallContext): Promise<JSONRPCResponse | JSONRPCResponse[] | undefined> {
-    if (maxNesting(body) > MAX_DEPTH + ENVELOPE_DEPTH) {
+    const scan = scanJson(body);
+    if (scan.depth > MAX_DEPTH + ENVELOPE_DEPTH) {
       return errorResponse(null, new ServiceError('TOO_LARGE', `request nested deeper than ${MAX_DEPTH}`, { limit: 'depth', max: MAX_DEPTH }));
     }
     let payload: unknown;
@@ -55,6 +56,10 @@ export class RpcEndpoint {
       payload = JSON.parse(body);
     } catch (error) {
       return errorResponse(null, new ServiceError('PARSE_ERROR', `parse error: ${(error as Error).message}`));
+    }
+    if (scan.unsafeInteger !== undefined) {
+      const id = (payload as { id?: unknown } | null)?.id;
+      return errorResponse(!Array.isArray(payload) && validId(id) ? id : null, unsafeIntegerError('params', scan.unsafeInteger));
     }
     if (!Array.isArray(payload)) return (await this.one(payload, call)) ?? undefined;
     if (payload.length === 0) return errorResponse(null, new ServiceError('INVALID_REQUEST', 'a batch must hold at least one request'));
