@@ -10,6 +10,8 @@ import { OBJECT_FILE_SUFFIX, parseObjectFile } from './legacy-file';
 /** A file (or folder) that was not imported, and why. */
 export interface BadFile {
   path: string;
+  /** The error code: INVALID_INPUT for a file that cannot be read as an object, else the store's code. */
+  code: string;
   message: string;
 }
 
@@ -64,7 +66,7 @@ export async function importTree(store: Store, dir: string, options: ImportOptio
       const key = `${candidate.type}\0${candidate.sid}`;
       const earlier = seen.get(key);
       if (earlier !== undefined) {
-        report.bad.push({ path: file, message: `duplicate: ${candidate.type}/${candidate.sid} is also in ${earlier}` });
+        report.bad.push({ path: file, code: 'INVALID_INPUT', message: `duplicate: ${candidate.type}/${candidate.sid} is also in ${earlier}` });
         continue;
       }
       seen.set(key, file);
@@ -75,6 +77,7 @@ export async function importTree(store: Store, dir: string, options: ImportOptio
     options.onProgress?.(done, files.length);
   }
   options.onProgress?.(files.length, files.length);
+  report.bad.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return report;
 }
 
@@ -85,17 +88,17 @@ function listObjectFiles(root: string, bad: BadFile[]): { file: string; type: st
     if (entry.name.startsWith('.')) continue;
     const full = path.join(root, entry.name);
     if (entry.isSymbolicLink()) {
-      bad.push({ path: full, message: 'symbolic link: not followed' });
+      bad.push({ path: full, code: 'INVALID_INPUT', message: 'symbolic link: not followed' });
     } else if (entry.isDirectory()) {
       try {
         assertTypeName(entry.name);
       } catch (error) {
-        bad.push({ path: full, message: (error as Error).message });
+        bad.push({ path: full, code: 'INVALID_INPUT', message: (error as Error).message });
         continue;
       }
       walk(full, entry.name, out, bad);
     } else if (entry.name.endsWith(OBJECT_FILE_SUFFIX)) {
-      bad.push({ path: full, message: 'object file outside a TYPE folder' });
+      bad.push({ path: full, code: 'INVALID_INPUT', message: 'object file outside a TYPE folder' });
     }
   }
   return out;
@@ -105,7 +108,7 @@ function walk(dir: string, type: string, out: { file: string; type: string }[], 
   for (const entry of sortedEntries(dir)) {
     if (entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
-    if (entry.isSymbolicLink()) bad.push({ path: full, message: 'symbolic link: not followed' });
+    if (entry.isSymbolicLink()) bad.push({ path: full, code: 'INVALID_INPUT', message: 'symbolic link: not followed' });
     else if (entry.isDirectory()) walk(full, type, out, bad);
     else if (entry.isFile() && entry.name.endsWith(OBJECT_FILE_SUFFIX)) out.push({ file: full, type });
   }
@@ -126,7 +129,7 @@ function readCandidate(file: string, type: string, bad: BadFile[]): Candidate | 
     return { file, type, sid, data };
   } catch (error) {
     const message = error instanceof TypeError ? 'not valid UTF-8' : (error as Error).message;
-    bad.push({ path: file, message });
+    bad.push({ path: file, code: error instanceof OsisError ? error.code : 'INVALID_INPUT', message });
     return undefined;
   }
 }
@@ -154,6 +157,6 @@ async function importOne(store: Store, candidate: Candidate, report: ImportRepor
     report.updated++;
   } catch (error) {
     if (!(error instanceof OsisError)) throw error;
-    report.bad.push({ path: candidate.file, message: `${error.code}: ${error.message}` });
+    report.bad.push({ path: candidate.file, code: error.code, message: error.message });
   }
 }
