@@ -102,7 +102,7 @@ export async function foldLog(log: EventLog, limit: FoldLimit = {}, onProgress?:
     if (batch.length > 0) folded.position = batch[batch.length - 1].position;
     onProgress?.(next - 1, head);
     // better-sqlite3 reads are synchronous: without a turn, timers (a progress bar, other work) stall until the end.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (next <= head) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   if (encoded) {
     const decode = log.decodeEncodedData?.bind(log);
