@@ -7,9 +7,10 @@ import { MAX_DEPTH, MAX_OBJECT_BYTES, checkJsonValue } from './validate';
  */
 export function parseJsonInput(text: string, what = 'JSON', maxBytes = MAX_OBJECT_BYTES): unknown {
   if (text.length > maxBytes || Buffer.byteLength(text) > maxBytes) throw new InvalidInputError(`${what} is larger than ${maxBytes} bytes`);
-  const { depth, longestString } = scanJson(text);
+  const { depth, longestString, unsafeInteger } = scanJson(text);
   if (depth > MAX_DEPTH) throw new InvalidInputError(`${what} is nested deeper than ${MAX_DEPTH}`);
   if (longestString > MAX_OBJECT_BYTES) throw new InvalidInputError(`${what} has a string longer than ${MAX_OBJECT_BYTES} characters`);
+  if (unsafeInteger !== undefined) throw unsafeIntegerError(what, unsafeInteger);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -26,10 +27,34 @@ export function maxNesting(text: string): number {
 }
 
 /**
- * Deepest bracket nesting outside strings and the longest string (escapes counted as the one character
- * they stand for), in one pass without parsing. Unterminated strings are left to the parser.
+ * The one rule for big integers (the same as for TOML): an integer literal beyond ±(2^53 − 1) is refused,
+ * because JSON.parse would round it silently. A number written with a fraction or an exponent is a float
+ * and is taken as one.
  */
-export function scanJson(text: string): { depth: number; longestString: number } {
+export function unsafeIntegerError(what: string, literal: string): InvalidInputError {
+  const shown = literal.length > 40 ? `${literal.slice(0, 40)}…` : literal;
+  return new InvalidInputError(`${what}: integer ${shown} is beyond ±(2^53 − 1), which JSON numbers hold exactly; send it as a string`, {
+    limit: 'integer',
+    max: Number.MAX_SAFE_INTEGER,
+  });
+}
+
+/** What `scanJson` found. */
+export interface JsonScan {
+  /** Deepest bracket nesting outside strings. */
+  depth: number;
+  /** Longest string, escapes counted as the one character they stand for. */
+  longestString: number;
+  /** The first integer literal beyond ±(2^53 − 1), if any. */
+  unsafeInteger?: string;
+}
+
+/**
+ * Nesting, the longest string and the first unsafe integer literal, in one pass without parsing.
+ * Unterminated strings are left to the parser.
+ */
+export function scanJson(text: string): JsonScan {
+  let unsafeInteger: string | undefined;
   let depth = 0;
   let max = 0;
   let longestString = 0;
@@ -63,8 +88,20 @@ export function scanJson(text: string): { depth: number; longestString: number }
       depth++;
       if (depth > max) max = depth;
     } else if (c === 0x7d || c === 0x5d) depth--;
+    else if ((c >= 0x30 && c <= 0x39) || c === 0x2d) {
+      let j = i + (c === 0x2d ? 1 : 0);
+      const digitsFrom = j;
+      for (let d = text.charCodeAt(j); d >= 0x30 && d <= 0x39; d = text.charCodeAt(++j));
+      const next = text.charCodeAt(j);
+      const integer = next !== 0x2e && next !== 0x65 && next !== 0x45;
+      if (integer && j - digitsFrom >= 16 && unsafeInteger === undefined && !Number.isSafeInteger(Number(text.slice(i, j)))) {
+        unsafeInteger = text.slice(i, j);
+      }
+      for (let d = text.charCodeAt(j); (d >= 0x30 && d <= 0x39) || d === 0x2e || d === 0x65 || d === 0x45 || d === 0x2b || d === 0x2d; d = text.charCodeAt(++j));
+      i = j - 1;
+    }
   }
-  return { depth: max, longestString };
+  return { depth: max, longestString, ...(unsafeInteger !== undefined ? { unsafeInteger } : {}) };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { InvalidInputError, VersionConflictError } from '../log/errors';
+import { fromParsedToml } from '../log/otoml-value';
 import { parseToml } from '../log/toml-codec';
 import { readInputFile } from './input-file';
 import { jsonBoundsInspector, parseJsonInput } from './json-input';
@@ -22,8 +23,20 @@ export function readSeedFile(file: string): SeedObjects {
   const looksJson = file.endsWith('.json');
   const text = readInputFile(file, 'seed file', MAX_JSON_SEED_BYTES, looksJson ? jsonBoundsInspector(`seed file ${file}`) : undefined);
   const json = looksJson || /^\s*\{/.test(text);
-  const raw = json ? parseJsonInput(text, `seed file ${file}`, MAX_JSON_SEED_BYTES) : parseToml(text, `seed file ${file}`);
+  const where = `seed file ${file}`;
+  const raw = json ? parseJsonInput(text, where, MAX_JSON_SEED_BYTES) : tomlSeed(text, where);
   return checkSeed(raw, `seed file ${file}`);
+}
+
+/** A TOML seed read as the store reads TOML object files (dates as their text, big integers refused). */
+function tomlSeed(text: string, where: string): unknown {
+  const parsed = parseToml(text, where);
+  try {
+    return fromParsedToml(parsed);
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new InvalidInputError(`${where}: ${error.message}`, error.details);
+    throw error;
+  }
 }
 
 /** Validate seed objects, all of them before anything is written: type names, arrays of valid objects with valid sids. */

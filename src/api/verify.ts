@@ -12,13 +12,15 @@ export interface VerifyReport {
   problems: IntegrityProblem[];
 }
 
-const BATCH = 20_000;
+/** Events read per batch; progress is reported and the event loop gets a turn after each. */
+const BATCH = 5_000;
 
 /**
  * Check the log's integrity (when the backend can) and that the current-state projection equals a
  * fresh fold of the whole log.
  */
 export async function verifyStore(log: EventLog, projections: ProjectionEngine, onProgress?: ProgressFn): Promise<VerifyReport> {
+  onProgress?.(0, await log.head());
   const integrity = log.verify ? await log.verify() : { events: 0, problems: [] };
   const problems: IntegrityProblem[] = [...integrity.problems];
   // A damaged log cannot be folded: report where it is damaged rather than fail on the first bad read.
@@ -39,6 +41,7 @@ export async function verifyStore(log: EventLog, projections: ProjectionEngine, 
     from = last + 1;
     onProgress?.(last, Math.max(head, last));
     if (batch.length < BATCH) break;
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
   const checkpoint = projections.currentState.position();
   if (checkpoint !== last) problems.push({ where: 'projection objects', message: `checkpoint ${checkpoint} but log head ${last}` });

@@ -1,4 +1,5 @@
 import { CorruptError, InvalidInputError } from './errors';
+import { TomlDatetime } from './toml-datetime';
 
 /**
  * OTOML values: the canonical TOML the store writes for JSON values, in log records and in legacy
@@ -316,22 +317,19 @@ export function sortedCopy<T>(value: T): T {
 }
 
 /**
- * Convert a value parsed by a general TOML parser (legacy object files) to JSON: the null marker and `$`
- * escapes are undone, dates become their ISO text. Throws INVALID_INPUT naming the path of a value JSON
- * cannot hold (non-finite floats, integers beyond 2^53).
+ * Convert a value parsed by the TOML codec (legacy object files, seeds) to JSON: the null marker and `$`
+ * escapes are undone, dates and times become their exact RFC 3339 text (`TomlDatetime`). Throws
+ * INVALID_INPUT naming the path of a value JSON cannot hold: inf and nan, integers beyond ±(2^53 − 1).
  */
 export function fromParsedToml(value: unknown, path = ''): unknown {
+  const where = path || '/';
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new InvalidInputError(`${path || '/'}: ${value} has no JSON form`);
+    if (!Number.isFinite(value)) throw new InvalidInputError(`${where}: ${value} (inf or nan) has no JSON form`);
     return value;
   }
-  if (typeof value === 'bigint') {
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new InvalidInputError(`${path || '/'}: integer ${value} is beyond what JSON numbers hold exactly`);
-    }
-    return Number(value);
-  }
+  if (typeof value === 'bigint') return safeInteger(value, where);
+  if (value instanceof TomlDatetime) return value.text;
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map((item, i) => fromParsedToml(item, `${path}/${i}`));
   if (typeof value === 'object') {
@@ -344,5 +342,13 @@ export function fromParsedToml(value: unknown, path = ''): unknown {
     }
     return out;
   }
-  throw new InvalidInputError(`${path || '/'}: unsupported TOML value`);
+  throw new InvalidInputError(`${where}: unsupported TOML value`);
+}
+
+/** The one rule for big integers at every entry point: beyond ±(2^53 − 1) is refused, never rounded. */
+export function safeInteger(value: bigint, where: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new InvalidInputError(`${where}: integer ${value} is beyond ±(2^53 − 1), which JSON numbers hold exactly; store it as a string`);
+  }
+  return Number(value);
 }

@@ -1,5 +1,6 @@
-import * as TOML from '@iarna/toml';
+import * as TOML from 'smol-toml';
 import { InvalidInputError } from './errors';
+import { tomlDatetime, type TomlDatetimeKind } from './toml-datetime';
 
 /** Bounds checked before a TOML text is handed to the parser. */
 export interface TomlLimits {
@@ -19,24 +20,74 @@ export interface TomlLimits {
 export const TOML_LIMITS: TomlLimits = { maxBytes: 4 * 1024 * 1024, maxDepth: 64, maxString: 1024 * 1024 };
 
 /**
- * The one place that knows which TOML library the store uses, so it can be swapped.
- * Parse errors become INVALID_INPUT with the library's line/column message. `__proto__` keys come back
- * as own properties (the library defines them, it does not assign them), never as prototypes.
+ * The one place that knows which TOML library the store uses (smol-toml, TOML 1.0 and 1.1), so it can be
+ * swapped. Parse errors become INVALID_INPUT with the library's line/column message. `__proto__` keys
+ * come back as own properties, never as prototypes; tables have no prototype.
+ *
+ * Values: integers within ±(2^53 − 1) are numbers, larger ones BigInt (callers refuse them, see
+ * `fromParsedToml`); integers beyond 64 bits are a parse error, never wrapped. Dates and times are
+ * `TomlDatetime`s holding their exact text.
  */
 export function parseToml(text: string, what = 'TOML', limits: TomlLimits = TOML_LIMITS): Record<string, unknown> {
   checkTomlBounds(text, what, limits);
   try {
-    return TOML.parse(text) as Record<string, unknown>;
+    const parsed = withExactDatetimes(() => TOML.parse(text, { integersAsBigInt: 'asNeeded', useLegacyDate: false, maxDepth: limits.maxDepth + 1 }));
+    return plainTables(parsed) as Record<string, unknown>;
   } catch (error) {
-    const message = ((error as Error).message ?? String(error)).split('\n')[0];
-    throw new InvalidInputError(`${what} is not valid TOML: ${message}`);
+    const message = ((error as Error).message ?? String(error)).split('\n')[0].replace(/^Invalid TOML document: /, '');
+    const at = error instanceof TOML.TomlError ? ` at line ${error.line}, column ${error.column}` : '';
+    throw new InvalidInputError(`${what} is not valid TOML: ${message}${at}`);
   }
+}
+
+/** The parser's prototype-less tables as plain objects; `__proto__` keys stay own properties. */
+function plainTables(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plainTables);
+  if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    Object.defineProperty(out, key, { value: plainTables((value as Record<string, unknown>)[key]), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /** Serialise a JSON-compatible object as TOML. */
 export function stringifyToml(value: Record<string, unknown>): string {
-  return TOML.stringify(value as TOML.JsonMap);
+  return TOML.stringify(value);
 }
+
+/**
+ * smol-toml reads each date-time literal itself and hands its exact text to the global `Temporal` API
+ * when asked not to build JS `Date`s (which keep milliseconds only and drop the offset). For the span of
+ * one synchronous parse, `Temporal` is this small stand-in that checks the literal and keeps its text.
+ */
+function withExactDatetimes<T>(parse: () => T): T {
+  const g = globalThis as { Temporal?: unknown };
+  const previous = Object.getOwnPropertyDescriptor(g, 'Temporal');
+  Object.defineProperty(g, 'Temporal', { value: EXACT_TEMPORAL, configurable: true, writable: true });
+  try {
+    return parse();
+  } finally {
+    if (previous) Object.defineProperty(g, 'Temporal', previous);
+    else delete g.Temporal;
+  }
+}
+
+const reader = (kind: TomlDatetimeKind) => ({
+  from(literal: string) {
+    const text = literal.replace(/\[[^\]]*\]$/, ''); // smol-toml appends the offset as a time-zone annotation
+    const value = tomlDatetime(kind, text);
+    if (!value) throw new Error(`${text} is not a valid ${kind.replace('-', ' ')}`);
+    return value;
+  },
+});
+
+const EXACT_TEMPORAL = Object.freeze({
+  ZonedDateTime: reader('offset-datetime'),
+  PlainDateTime: reader('local-datetime'),
+  PlainDate: reader('local-date'),
+  PlainTime: reader('local-time'),
+});
 
 /**
  * One linear pass over the text that refuses it when it is too large, nests arrays or inline tables too

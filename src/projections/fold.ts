@@ -69,7 +69,8 @@ export interface FoldedLog {
   position: number;
 }
 
-const READ_BATCH = 20_000;
+/** Events read per batch; progress is reported and the event loop gets a turn after each. */
+const READ_BATCH = 5_000;
 
 /**
  * Read the log in batches and fold each object's events in memory. When the log offers
@@ -100,6 +101,8 @@ export async function foldLog(log: EventLog, limit: FoldLimit = {}, onProgress?:
     folded.events += batch.length;
     if (batch.length > 0) folded.position = batch[batch.length - 1].position;
     onProgress?.(next - 1, head);
+    // better-sqlite3 reads are synchronous: without a turn, timers (a progress bar, other work) stall until the end.
+    if (next <= head) await new Promise<void>((resolve) => setImmediate(resolve));
   }
   if (encoded) {
     const decode = log.decodeEncodedData?.bind(log);

@@ -119,7 +119,7 @@ describe('__proto__ in JSON and TOML never pollutes and is never silently droppe
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted'), 'Object.prototype.polluted').to.equal(false);
   });
 
-  it('the TOML codec keeps [__proto__] tables and keys as own data (checked behaviour of @iarna/toml), never as prototypes', () => {
+  it('the TOML codec keeps [__proto__] tables and keys as own data (checked behaviour of smol-toml), never as prototypes', () => {
     const table = parseToml('[__proto__]\npolluted = 1\n');
     expect(Object.getOwnPropertyNames(table)).to.deep.equal(['__proto__']);
     expect(Object.getPrototypeOf(table)).to.equal(Object.prototype);

@@ -54,6 +54,23 @@ describe('service: GET /events (Server-Sent Events)', () => {
     }
   });
 
+  it('says so when Last-Event-ID is past the head (a warning event), then sends the events after it once they exist', async () => {
+    await write(2, 'a');
+    const feed = new SseClient(`${t.url}/events`, { 'Last-Event-ID': '4' });
+    await feed.open();
+    try {
+      await feed.waitFor((events) => events.length >= 1);
+      expect(feed.events[0].event).to.equal('warning');
+      expect(JSON.parse(feed.events[0].data)).to.include({ code: 'PAST_HEAD', head: 2, from: 5 });
+      expect(JSON.parse(feed.events[0].data).message).to.match(/resuming after position 4, but the log of context default ends at 2/);
+      await write(3, 'b');
+      await feed.waitFor((events) => events.length >= 2);
+      expect(feed.events.slice(1).map((e) => e.id)).to.deep.equal(['5']);
+    } finally {
+      feed.close();
+    }
+  });
+
   it('filters by ?types=', async () => {
     const feed = new SseClient(`${t.url}/events?from=1&types=note`);
     await feed.open();

@@ -41,8 +41,8 @@ describe('service: OpenRPC document', () => {
     expect(Object.keys(user.properties)).to.have.members(['sid', 'country', 'email', 'name']);
     expect(user.properties.email.description).to.include('unique');
     const userNew = doc.methods.find((m: { name: string }) => m.name === 'user_new');
-    expect(userNew.paramStructure).to.equal('by-name');
-    expect(userNew.params[0]).to.deep.include({ name: 'object', required: true, schema: { $ref: '#/components/schemas/type.user' } });
+    expect(userNew.paramStructure).to.equal('by-position');
+    expect(userNew.params[0]).to.deep.include({ name: 'object', required: true, schema: { $ref: '#/components/schemas/type.user.new' } });
   });
 
   it('validates for a schemaless store and for awkward type names too', () => {
@@ -50,5 +50,34 @@ describe('service: OpenRPC document', () => {
       const valid = validateOpenRPCDocument(openRpcDocument({ types: types as Record<string, { index: string[]; unique: string[] }> }, '0.0.0') as never);
       expect(valid === true ? true : valid.message).to.equal(true);
     }
+  });
+
+  it('without a schema still lists every operation, as generic methods that take the type (_new, _get, …)', () => {
+    const doc = openRpcDocument({ types: {} }, '0.0.0') as any;
+    const names: string[] = doc.methods.map((m: { name: string }) => m.name);
+    expect(names).to.deep.equal([...TYPE_OPS.map((op) => `_${op}`), 'log_read', 'stats', 'context_create', 'context_list']);
+    const generic = doc.methods.find((m: { name: string }) => m.name === '_new');
+    expect(generic.params.map((p: { name: string }) => p.name)).to.deep.equal(['type', 'object', 'sid', 'expected_version', 'idempotency_key', 'meta', 'context']);
+  });
+
+  it('gives every schema a title and never a list of types, so generated types have names', () => {
+    const doc = openRpcDocument({ types: { user: { index: ['country'], unique: [] } } }, '0.0.0') as any;
+    const untitled: string[] = [];
+    /** Every component, param and result schema has a title, and so has every nested object, array or union. */
+    const walk = (schema: any, where: string, top: boolean) => {
+      if (schema === null || typeof schema !== 'object' || schema.$ref) return;
+      expect(Array.isArray(schema.type), `${where}: type list`).to.equal(false);
+      if (!schema.title && (top || schema.type === 'object' || schema.type === 'array' || schema.oneOf)) untitled.push(where);
+      (schema.oneOf ?? []).forEach((s: unknown, i: number) => walk(s, `${where}/oneOf/${i}`, false));
+      for (const [k, v] of Object.entries(schema.properties ?? {})) walk(v, `${where}/properties/${k}`, false);
+      walk(schema.items, `${where}/items`, false);
+      walk(schema.additionalProperties, `${where}/additionalProperties`, false);
+    };
+    for (const [name, schema] of Object.entries(doc.components.schemas)) walk(schema, name, true);
+    for (const m of doc.methods) {
+      for (const p of m.params) walk(p.schema, `${m.name}(${p.name})`, true);
+      walk(m.result.schema, `${m.name} result`, true);
+    }
+    expect(untitled).to.deep.equal([]);
   });
 });

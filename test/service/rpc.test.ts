@@ -135,13 +135,20 @@ describe('service: JSON-RPC over POST /rpc', () => {
       expectError(await t.call('User_get', { sid: 'x' }), -32601, 'METHOD_NOT_FOUND');
     });
 
+    it('takes params by position too, in the documented order (null is an absent param)', async () => {
+      expectError(await t.call('user_get', ['nobody']), -32001, 'NOT_FOUND');
+      expect(resultOf(await t.call('user_new', [{ name: 'Pos' }, 'pos1']))).to.deep.equal({ sid: 'pos1', name: 'Pos' });
+      expect(resultOf(await t.call('user_get', ['pos1', null, true]))).to.include({ version: 1 });
+    });
+
     it('-32602 with details in data for bad params', async () => {
       const unknown = await t.call('user_get', { sid: 'a', sidd: 'b' });
       expectError(unknown, -32602, 'INVALID_INPUT');
       expect(unknown.error.data).to.include({ param: 'sidd' });
       expect(unknown.error.data.expected).to.include('sid');
       expectError(await t.call('user_get', {}), -32602, 'INVALID_INPUT');
-      expectError(await t.call('user_get', ['u1']), -32602, 'INVALID_INPUT');
+      expectError(await t.call('user_get', ['u1', null, true, null, 'extra']), -32602, 'INVALID_INPUT');
+      expectError(await t.call('user_get', [null]), -32602, 'INVALID_INPUT');
       expectError(await t.call('user_get', { sid: '../etc' }), -32602, 'INVALID_INPUT');
       expectError(await t.call('user_new', { object: [1] }), -32602, 'INVALID_INPUT');
       expectError(await t.call('user_list', { limit: 0 }), -32602, 'INVALID_INPUT');

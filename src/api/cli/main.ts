@@ -14,7 +14,9 @@ export async function runCli(argv: string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT.ok;
+      // `osis help [command]` asked for help; `osis` alone (or with only global options) is a usage error.
+      if (error.code === 'commander.help') return argv.includes('help') ? EXIT.ok : EXIT.usage;
       return EXIT.usage;
     }
     process.stderr.write(`${errorLine(error)}\n`);

@@ -18,7 +18,7 @@ export function buildProgram(version: string): Command {
     .configureOutput({ outputError: usageError })
     .exitOverride();
   for (const command of [...objectCommands(), ...queryCommands(), seedCommand(), ...storeCommands(), ...migrateCommands(), serveCommand(), benchCommand()]) {
-    program.addCommand(command.configureOutput({ outputError: usageError }).exitOverride());
+    program.addCommand(command.configureOutput({ outputError: usageError }).configureHelp({ showGlobalOptions: true }).exitOverride());
   }
   return program;
 }

@@ -11,6 +11,8 @@ import { OBJECT_FILE_SUFFIX, parseObjectFile } from './legacy-file';
 /** A file (or folder) that was not imported, and why. */
 export interface BadFile {
   path: string;
+  /** The error code: INVALID_INPUT for a file that cannot be read as an object, else the store's code. */
+  code: string;
   message: string;
 }
 
@@ -65,7 +67,7 @@ export async function importTree(store: Store, dir: string, options: ImportOptio
       const key = `${candidate.type}\0${candidate.sid}`;
       const earlier = seen.get(key);
       if (earlier !== undefined) {
-        report.bad.push({ path: file, message: `duplicate: ${candidate.type}/${candidate.sid} is also in ${earlier}` });
+        report.bad.push({ path: file, code: 'INVALID_INPUT', message: `duplicate: ${candidate.type}/${candidate.sid} is also in ${earlier}` });
         continue;
       }
       seen.set(key, file);
@@ -76,6 +78,7 @@ export async function importTree(store: Store, dir: string, options: ImportOptio
     options.onProgress?.(done, files.length);
   }
   options.onProgress?.(files.length, files.length);
+  report.bad.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return report;
 }
 
@@ -86,17 +89,17 @@ function listObjectFiles(root: string, bad: BadFile[]): { file: string; type: st
     if (entry.name.startsWith('.')) continue;
     const full = path.join(root, entry.name);
     if (entry.isSymbolicLink()) {
-      bad.push({ path: full, message: 'symbolic link: not followed' });
+      bad.push({ path: full, code: 'INVALID_INPUT', message: 'symbolic link: not followed' });
     } else if (entry.isDirectory()) {
       try {
         assertTypeName(entry.name);
       } catch (error) {
-        bad.push({ path: full, message: (error as Error).message });
+        bad.push({ path: full, code: 'INVALID_INPUT', message: (error as Error).message });
         continue;
       }
       walk(full, entry.name, out, bad);
     } else if (entry.name.endsWith(OBJECT_FILE_SUFFIX)) {
-      bad.push({ path: full, message: 'object file outside a TYPE folder' });
+      bad.push({ path: full, code: 'INVALID_INPUT', message: 'object file outside a TYPE folder' });
     }
   }
   return out;
@@ -106,7 +109,7 @@ function walk(dir: string, type: string, out: { file: string; type: string }[], 
   for (const entry of sortedEntries(dir)) {
     if (entry.name.startsWith('.')) continue;
     const full = path.join(dir, entry.name);
-    if (entry.isSymbolicLink()) bad.push({ path: full, message: 'symbolic link: not followed' });
+    if (entry.isSymbolicLink()) bad.push({ path: full, code: 'INVALID_INPUT', message: 'symbolic link: not followed' });
     else if (entry.isDirectory()) walk(full, type, out, bad);
     else if (entry.isFile() && entry.name.endsWith(OBJECT_FILE_SUFFIX)) out.push({ file: full, type });
   }
@@ -128,7 +131,8 @@ function readCandidate(file: string, type: string, bad: BadFile[]): Candidate | 
     assertSid(sid);
     return { file, type, sid, data };
   } catch (error) {
-    bad.push({ path: file, message: (error as Error).message });
+    const message = error instanceof TypeError ? 'not valid UTF-8' : (error as Error).message;
+    bad.push({ path: file, code: error instanceof OsisError ? error.code : 'INVALID_INPUT', message });
     return undefined;
   }
 }
@@ -156,6 +160,6 @@ async function importOne(store: Store, candidate: Candidate, report: ImportRepor
     report.updated++;
   } catch (error) {
     if (!(error instanceof OsisError)) throw error;
-    report.bad.push({ path: candidate.file, message: `${error.code}: ${error.message}` });
+    report.bad.push({ path: candidate.file, code: error.code, message: error.message });
   }
 }

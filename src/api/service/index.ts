@@ -70,6 +70,8 @@ const OPTION_KEYS = new Set([
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const o = checkOptions(options);
+  // A port in use fails here, before the store (and its files) is created.
+  if (o.tcp && o.port !== 0) await probePort(o.host, o.port);
   const logger = options.logger ?? pino({ name: 'osis', redact: { paths: ['token', '*.authorization', 'headers.authorization'], censor: '[redacted]' } });
   const contexts = await ContextRegistry.open(
     o.storeUrl,
@@ -201,7 +203,14 @@ function checkOptions(options: ServerOptions): CheckedOptions {
   };
 }
 
-function listen(server: http.Server, target: net.ListenOptions): Promise<void> {
+/** Bind `host:port` for a moment and let it go: fails with the same error as the real listen would. */
+async function probePort(host: string, port: number): Promise<void> {
+  const probe = net.createServer();
+  await listen(probe, { host, port });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+}
+
+function listen(server: http.Server | net.Server, target: net.ListenOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
       const where = target.path ?? `${target.host}:${target.port}`;

@@ -5,7 +5,7 @@ import type { Collection, WriteOptions } from '../collection';
 import type { PointInTime } from '../point-in-time';
 import type { Store } from '../store';
 import { assertTypeName, isPlainObject } from '../validate';
-import { STORE_METHOD_SPECS, TYPE_METHOD, typeMethodSpecs, type StoreMethod, type TypeOp } from './catalog';
+import { GENERIC_METHOD, STORE_METHOD_SPECS, TYPE_METHOD, genericMethodSpecs, typeMethodSpecs, type MethodSpec, type StoreMethod, type TypeOp } from './catalog';
 import type { ContextRegistry } from './contexts';
 import { namedParams, optionalBoolean, optionalInteger } from './params';
 import { boundedLogRead, declaredRows } from './bounded-reads';
@@ -46,7 +46,7 @@ const writeOptions = (p: Record<string, unknown>): WriteOptions => ({
 
 const pageOptions = (p: Record<string, unknown>, budget: ReadBudget | undefined) => {
   const options: Record<string, unknown> = budget ? { budget } : {};
-  for (const key of ['limit', 'cursor', 'filter', 'text']) if (p[key] !== undefined) options[key] = p[key];
+  for (const key of ['limit', 'cursor', 'filter', 'text', 'at']) if (p[key] !== undefined) options[key] = p[key];
   return options;
 };
 
@@ -84,6 +84,7 @@ const WRITES = new Set<TypeOp>(['new', 'set', 'update', 'delete']);
  */
 export class MethodTable {
   private readonly typeSpecs;
+  private readonly genericSpecs = genericMethodSpecs();
   private readonly known = new Map<string, ResolvedMethod>();
 
   constructor(
@@ -115,21 +116,30 @@ export class MethodTable {
       };
     }
     if (Object.prototype.hasOwnProperty.call(STORE_METHOD_SPECS, method)) return this.storeMethod(method as StoreMethod);
+    const generic = GENERIC_METHOD.exec(method);
+    if (generic) return this.typeMethod(method, generic[1] as TypeOp, this.genericSpecs[generic[1] as TypeOp]);
     const match = TYPE_METHOD.exec(method);
     if (!match) return undefined;
     const [, type, op] = match as unknown as [string, string, TypeOp];
+    return this.typeMethod(method, op, this.typeSpecs[op], type);
+  }
+
+  /** A per-type method; without `type`, the type is the call's `type` param (the generic methods). */
+  private typeMethod(method: string, op: TypeOp, spec: MethodSpec, type?: string): MethodHandler {
     return async (params, call) => {
-      const p = namedParams(params, this.typeSpecs[op].params, method);
-      assertTypeName(type);
-      const result = await this.contexts.using(call.context, (store) => TYPE_IMPLS[op](store.collection(type), p, call.budget));
-      if (WRITES.has(op)) this.hooks.onAppend?.(call.context, 1);
+      const p = namedParams(params, spec.params, method);
+      const name = type ?? p.type;
+      assertTypeName(name);
+      const context = contextOf(p, call);
+      const result = await this.contexts.using(context, (store) => TYPE_IMPLS[op](store.collection(name), p, call.budget));
+      if (WRITES.has(op)) this.hooks.onAppend?.(context, 1);
       return result;
     };
   }
 
   /** A metrics label for a method name, bounded: undeclared types collapse into `*_OP`. */
   label(method: string): string {
-    if (method === 'rpc.discover' || Object.prototype.hasOwnProperty.call(STORE_METHOD_SPECS, method)) return method;
+    if (method === 'rpc.discover' || GENERIC_METHOD.test(method) || Object.prototype.hasOwnProperty.call(STORE_METHOD_SPECS, method)) return method;
     const match = TYPE_METHOD.exec(method);
     if (!match) return 'unknown';
     return match[1] in this.schema.types ? method : `*_${match[2]}`;
@@ -150,8 +160,8 @@ export class MethodTable {
         };
       case 'stats':
         return async (params, call) => {
-          namedParams(params, specs, method);
-          return this.contexts.using(call.context, async (store) => ({ context: call.context, ...(await store.stats()) }));
+          const context = contextOf(namedParams(params, specs, method), call);
+          return this.contexts.using(context, async (store) => ({ context, ...(await store.stats()) }));
         };
       case 'log_read':
         return async (params, call) => {
@@ -159,10 +169,25 @@ export class MethodTable {
           const from = optionalInteger(p, 'from', 1, Number.MAX_SAFE_INTEGER) ?? 1;
           const limit = optionalInteger(p, 'limit', 1, 10_000) ?? 1000;
           const types = typesParam(p.types);
-          return this.contexts.using(call.context, (store: Store) => boundedLogRead(store, from, limit, types, call.budget));
+          return this.contexts.using(contextOf(p, call), (store: Store) => boundedLogRead(store, from, limit, types, call.budget));
         };
     }
   }
+}
+
+/**
+ * The context of a call: the `context` param when given, else the X-Hero-Context header (default
+ * `default`). A param that contradicts a header naming another context than `default` is refused.
+ */
+function contextOf(p: Record<string, unknown>, call: CallContext): string {
+  if (p.context === undefined) return call.context;
+  if (typeof p.context !== 'string') throw new InvalidInputError('context must be a string', { param: 'context' });
+  if (call.context !== 'default' && p.context !== call.context) {
+    throw new InvalidInputError(`the context param ${JSON.stringify(p.context)} contradicts the X-Hero-Context header ${JSON.stringify(call.context)}`, {
+      param: 'context',
+    });
+  }
+  return p.context;
 }
 
 function typesParam(value: unknown): string[] | undefined {

@@ -14,14 +14,14 @@ export interface ParamSpec {
 }
 
 /**
- * Check that `params` is absent or a by-name object whose keys are all declared and whose required keys
- * are present; prototype keys and over-deep values are refused at any depth. Returns the params object.
+ * Check that `params` is absent, a by-name object, or a by-position array (in the order of `specs`; a
+ * `null` stands for an absent param, as JSON has no `undefined`), whose keys are all declared and whose
+ * required keys are present; prototype keys and over-deep values are refused at any depth. Returns the
+ * params by name.
  */
 export function namedParams(params: unknown, specs: readonly ParamSpec[], method: string): Record<string, unknown> {
   if (params === undefined) params = {};
-  if (Array.isArray(params)) {
-    throw new InvalidInputError(`${method} takes its params by name, as an object (${expected(specs)})`, { expected: specs.map((s) => s.name) });
-  }
+  if (Array.isArray(params)) params = byPosition(params, specs, method);
   if (!isPlainObject(params)) throw new InvalidInputError(`${method}: params must be an object`);
   const known = new Set(specs.map((s) => s.name));
   for (const key of Object.keys(params)) {
@@ -40,6 +40,19 @@ export function namedParams(params: unknown, specs: readonly ParamSpec[], method
   // Depth -1: each param value is then checked as a root value of its own, as the store checks objects.
   checkJsonValue(params, '', -1);
   return params;
+}
+
+function byPosition(params: unknown[], specs: readonly ParamSpec[], method: string): Record<string, unknown> {
+  if (params.length > specs.length) {
+    throw new InvalidInputError(`${method} takes at most ${specs.length} params by position, got ${params.length} (${expected(specs)})`, {
+      expected: specs.map((s) => s.name),
+    });
+  }
+  const out: Record<string, unknown> = {};
+  params.forEach((value, i) => {
+    if (value !== null) out[specs[i].name] = value;
+  });
+  return out;
 }
 
 /** An optional boolean param. */

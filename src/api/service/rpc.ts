@@ -1,6 +1,6 @@
 import { JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
 import { MAX_DEPTH } from '../validate';
-import { maxNesting } from '../json-input';
+import { scanJson, unsafeIntegerError } from '../json-input';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { ReadBudget } from '../../projections/paged-find';
 import { ServiceError, echo, isUnexpected, toRpcError } from './errors';
@@ -67,7 +67,8 @@ export class RpcEndpoint {
    * MAX_RESPONSE_BYTES), and each response is serialized as soon as its call is done.
    */
   async respond(body: string, call: CallContext): Promise<string | undefined> {
-    if (maxNesting(body) > MAX_DEPTH + ENVELOPE_DEPTH) {
+    const scan = scanJson(body);
+    if (scan.depth > MAX_DEPTH + ENVELOPE_DEPTH) {
       return text(errorResponse(null, new ServiceError('TOO_LARGE', `request nested deeper than ${MAX_DEPTH}`, { limit: 'depth', max: MAX_DEPTH })));
     }
     let payload: unknown;
@@ -75,6 +76,10 @@ export class RpcEndpoint {
       payload = JSON.parse(body);
     } catch (error) {
       return text(errorResponse(null, new ServiceError('PARSE_ERROR', `parse error: ${(error as Error).message}`)));
+    }
+    if (scan.unsafeInteger !== undefined) {
+      const id = (payload as { id?: unknown } | null)?.id;
+      return text(errorResponse(!Array.isArray(payload) && validId(id) ? id : null, unsafeIntegerError('params', scan.unsafeInteger)));
     }
     const requests = Array.isArray(payload) ? payload : [payload];
     if (requests.length === 0) return text(errorResponse(null, new ServiceError('INVALID_REQUEST', 'a batch must hold at least one request')));

@@ -79,7 +79,8 @@ export class EventStreams implements SubscriberView {
 
   /** Stream the store's events to the response until the client goes away or the server closes. */
   async open(res: ServerResponse, store: Store, context: string, start: StreamStart): Promise<void> {
-    const from = start.from ?? (await store.log.head()) + 1;
+    const head = await store.log.head();
+    const from = start.from ?? head + 1;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -87,6 +88,12 @@ export class EventStreams implements SubscriberView {
       'X-Accel-Buffering': 'no',
     });
     res.write(`: osis events of context ${context} from position ${from}\nretry: 2000\n\n`);
+    if (from > head + 1) {
+      // A client resuming past the head (its position came from another store, or a restored backup) would
+      // otherwise wait silently and skip whatever is appended up to its position.
+      const message = `resuming after position ${from - 1}, but the log of context ${context} ends at ${head}: events are sent from position ${from} once they exist`;
+      res.write(`: ${message}\nevent: warning\ndata: ${JSON.stringify({ code: 'PAST_HEAD', head, from, message })}\n\n`);
+    }
     let subscription: Subscription | undefined;
     const heartbeat = setInterval(() => res.write(': ping\n\n'), this.options.heartbeatMs);
     heartbeat.unref();

@@ -18,7 +18,7 @@ export function migrateCommands(): Command[] {
         } finally {
           bar.stop();
         }
-        for (const bad of report.bad) process.stderr.write(`osis: INVALID_INPUT: ${bad.path}: ${bad.message}\n`);
+        for (const bad of report.bad) process.stderr.write(`osis: ${bad.code}: ${bad.path}: ${bad.message}\n`);
         printJson({ files: report.files, created: report.created, updated: report.updated, unchanged: report.unchanged, bad: report.bad.length });
         if (report.bad.length > 0) process.exitCode = EXIT.failure;
       });
