@@ -18,15 +18,20 @@ function flipInFrame(segment: string, n: number): void {
   fs.writeFileSync(segment, bytes);
 }
 
+/** A store at `url` holding `count` users, closed. */
+async function writeUsers(url: string, count: number): Promise<void> {
+  const store = await openStore(url);
+  for (let i = 0; i < count; i++) await store.collection('user')._new({ name: `user ${i}` }, { sid: `u${i}` });
+  await store.close();
+}
+
 describe('damage that was found stays found', function () {
   this.timeout(60_000);
 
   it('file: after verify finds a flipped byte in frame 9 of 20, every writer refuses with CORRUPT naming segment and offset, with or without the sidecar, until the segment is restored', async () => {
     const dir = path.join(tempDir(), 'log');
     const url = `file:${dir}`;
-    const store = await openStore(url);
-    for (let i = 0; i < 20; i++) await store.collection('user')._new({ name: `user ${i}` }, { sid: `u${i}` });
-    await store.close();
+    await writeUsers(url, 20);
     const segment = path.join(dir, '00000000000000000001.otoml');
     const original = fs.readFileSync(segment);
     flipInFrame(segment, 9);
@@ -53,9 +58,7 @@ describe('damage that was found stays found', function () {
   it('file: damage met by a read is recorded too; deleting the record accepts the loss and writes resume', async () => {
     const dir = path.join(tempDir(), 'log');
     const url = `file:${dir}`;
-    const store = await openStore(url);
-    for (let i = 0; i < 20; i++) await store.collection('user')._new({ name: `user ${i}` }, { sid: `u${i}` });
-    await store.close();
+    await writeUsers(url, 20);
     flipInFrame(path.join(dir, '00000000000000000001.otoml'), 9);
     const read = osis(['log', '--store', url]);
     expect(read.code, read.stderr).to.equal(5);
