@@ -83,4 +83,33 @@ describe('damage that was found stays found', function () {
     expect(read.code, read.stderr).to.equal(5);
     expect(read.stderr).to.match(/events row at position 3/);
   });
+
+  it('sqlite: damage found by verify or a read is recorded; appends refuse with CORRUPT until a clean verify or DELETE FROM log_damage', async () => {
+    const file = path.join(tempDir(), 'osis.db');
+    const url = `sqlite:${file}`;
+    await writeUsers(url, 5);
+    const db = new Database(file);
+    const original = db.prepare('SELECT data FROM events WHERE position = 3').pluck().get() as string;
+    db.prepare("UPDATE events SET data = '{\"name\": broken' WHERE position = 3").run();
+    db.close();
+    expect(osis(['log', '--store', url]).code, 'a read finds it').to.equal(5);
+    const refused = osis(['new', 'user', '{"name":"after"}', '--store', url]);
+    expect(refused.code, refused.stderr).to.equal(5);
+    expect(refused.stderr).to.match(/^osis: CORRUPT: the log in .* is damaged at events position 3: .*found by a read/);
+    const repair = new Database(file);
+    repair.prepare('UPDATE events SET data = ? WHERE position = 3').run(original);
+    repair.close();
+    expect(osis(['new', 'user', '{"name":"after"}', '--store', url]).code, 'still refused until verified').to.equal(5);
+    expect(osis(['verify', '--store', url]).code).to.equal(0);
+    expect(osis(['new', 'user', '{"name":"after"}', '--store', url]).code).to.equal(0);
+    const accept = new Database(file);
+    accept.prepare("UPDATE events SET meta = 'nope' WHERE position = 1").run();
+    accept.close();
+    expect(osis(['verify', '--store', url]).code).to.equal(5);
+    expect(osis(['new', 'user', '{"name":"after"}', '--store', url]).code).to.equal(5);
+    const accepted = new Database(file);
+    accepted.prepare('DELETE FROM log_damage').run();
+    accepted.close();
+    expect(osis(['new', 'user', '{"name":"accepted"}', '--store', url]).code, 'the loss accepted').to.equal(0);
+  });
 });

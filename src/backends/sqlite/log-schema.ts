@@ -25,6 +25,13 @@ CREATE TABLE IF NOT EXISTS idempotency (
   first_position INTEGER NOT NULL,
   last_position  INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS log_damage (
+  id       INTEGER PRIMARY KEY CHECK (id = 1),
+  place    TEXT NOT NULL,
+  message  TEXT NOT NULL,
+  found_at TEXT NOT NULL,
+  found_by TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS log_meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL

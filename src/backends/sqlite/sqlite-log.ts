@@ -6,7 +6,6 @@ import type {
   AppendOptions,
   Durability,
   EventLog,
-  IntegrityProblem,
   IntegrityReport,
   LogWatcher,
   ReadAllOptions,
@@ -22,6 +21,7 @@ import { openSqlite, wrapSqliteError } from './connection';
 import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
 import { decodeRawRows, unreadableRow } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
+import { LogDamage, checkIntegrity, rowDamageOf } from './integrity';
 import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer';
 
 /** Options of the SQLite event log. */
@@ -53,6 +53,7 @@ export class SqliteEventLog implements EventLog {
   private readonly statements;
   private readonly committer = new GroupCommitter<AppendRequest, StoredEvent[]>((batch) => this.commitBatch(batch));
   private readonly uniqueKeys: UniqueKeyTable;
+  private readonly damage: LogDamage;
   private readonly notifier: ChangeNotifier;
   /** `PRAGMA data_version` as last seen by the watch probe. */
   private seenVersion = 0;
@@ -85,6 +86,7 @@ export class SqliteEventLog implements EventLog {
       dataVersion: db.prepare('PRAGMA data_version').pluck(),
     };
     this.uniqueKeys = new UniqueKeyTable(db, unique);
+    this.damage = new LogDamage(db, db.name);
     const probe = () => {
       const version = this.dataVersion();
       if (version === this.seenVersion) return false;
@@ -156,6 +158,7 @@ export class SqliteEventLog implements EventLog {
     await this.begin();
     let outcomes: Outcome<StoredEvent[]>[];
     try {
+      this.damage.assertWritable();
       outcomes = batch.length === 1 ? [{ ok: true, value: this.appendOne(batch[0]) }] : this.appendEach(batch);
       s.commit.run();
       this.checkpointer?.afterCommit();
@@ -239,6 +242,7 @@ export class SqliteEventLog implements EventLog {
     const s = this.statements;
     try {
       await this.writeTransaction(() => {
+        this.damage.assertWritable();
         const next = Math.max(this.headSync(), (s.sequence.get() as number | undefined) ?? 0) + 1;
         events.forEach((event, i) => {
           const where = `imported event ${i + 1} (position ${event.position})`;
@@ -271,7 +275,7 @@ export class SqliteEventLog implements EventLog {
 
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
     this.assertOpen();
-    return (this.statements.stream.all(type, sid) as EventRow[]).map(rowToEvent);
+    return this.noting(() => (this.statements.stream.all(type, sid) as EventRow[]).map(rowToEvent));
   }
 
   async streamState(type: string, sid: string): Promise<StreamState> {
@@ -283,9 +287,21 @@ export class SqliteEventLog implements EventLog {
     this.assertOpen();
     if (!Number.isInteger(from) || from < 0) throw new InvalidInputError(`from must be a position >= 0, got ${from}`);
     const limit = options.limit ?? -1;
-    if (!options.types) return decodeRawRows(this.statements.from.all(from, limit) as unknown[][]);
+    if (!options.types) return this.noting(() => decodeRawRows(this.statements.from.all(from, limit) as unknown[][]));
     if (options.types.length === 0) return [];
-    return decodeRawRows(this.typedRead(options.types.length).all(from, ...options.types, limit) as unknown[][]);
+    const types = options.types;
+    return this.noting(() => decodeRawRows(this.typedRead(types.length).all(from, ...types, limit) as unknown[][]));
+  }
+
+  /** Run a read; a stored row it cannot decode is recorded as damage before the error is thrown. */
+  private noting<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (error) {
+      const damage = rowDamageOf(error);
+      if (damage) this.damage.record(damage, 'a read');
+      throw error;
+    }
   }
 
   /** The events from `from` with data as the stored JSON text (rebuilds decode final states only). */
@@ -346,24 +362,13 @@ export class SqliteEventLog implements EventLog {
     return (this.statements.head.get() as number | undefined) ?? 0;
   }
 
-  /** SQLite's integrity check, plus the log's own invariants: versions run 1..n per object. */
+  /** See `checkIntegrity`; damage found is recorded (writes refused) and a clean report lifts it. */
   async verify(): Promise<IntegrityReport> {
     this.assertOpen();
-    const problems: IntegrityProblem[] = [];
-    for (const line of this.db.pragma('integrity_check', { simple: false }) as { integrity_check: string }[]) {
-      if (line.integrity_check !== 'ok') problems.push({ where: 'sqlite', message: line.integrity_check });
-    }
-    const gaps = this.db
-      .prepare('SELECT type, sid, count(*) AS n, max(version) AS v FROM events GROUP BY type, sid HAVING n != v OR min(version) != 1')
-      .all() as { type: string; sid: string; n: number; v: number }[];
-    for (const gap of gaps) problems.push({ where: `events ${gap.type}/${gap.sid}`, message: `${gap.n} events but versions up to ${gap.v}` });
-    const unreadable = this.db
-      .prepare('SELECT position FROM events WHERE NOT json_valid(data) OR (meta IS NOT NULL AND NOT json_valid(meta)) ORDER BY position LIMIT 100')
-      .pluck()
-      .all() as number[];
-    for (const position of unreadable) problems.push({ where: `events position ${position}`, message: 'data or meta is not valid JSON' });
-    const events = (this.db.prepare('SELECT count(*) FROM events').pluck().get() as number) ?? 0;
-    return { events, problems };
+    const report = checkIntegrity(this.db);
+    if (report.problems.length > 0) this.damage.record(report.problems[0], 'verify');
+    else this.damage.clear();
+    return report;
   }
 
   async close(): Promise<void> {
