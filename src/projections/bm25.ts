@@ -11,17 +11,36 @@ const B = 0.75;
  * because every answer is checked against the list's bound.
  */
 export function terms(text: string): string[] {
-  const plain = /^[\x00-\x7f]*$/.test(text) ? text.toLowerCase() : text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+  const plain = ASCII.test(text) ? text.toLowerCase() : text.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
   return plain.match(/[\p{L}\p{N}\p{Co}]+/gu) ?? [];
 }
 
 /** Term frequencies and the token count (FTS5's document length) of a text. */
 export function termFrequencies(text: string): { tf: Map<string, number>; length: number } {
-  const list = terms(text);
   const tf = new Map<string, number>();
-  for (const term of list) tf.set(term, (tf.get(term) ?? 0) + 1);
-  return { tf, length: list.length };
+  if (!ASCII.test(text)) {
+    const list = terms(text);
+    for (const term of list) tf.set(term, (tf.get(term) ?? 0) + 1);
+    return { tf, length: list.length };
+  }
+  const lower = text.toLowerCase();
+  let length = 0;
+  let start = -1;
+  for (let i = 0; i <= lower.length; i++) {
+    const c = i < lower.length ? lower.charCodeAt(i) : 32;
+    const word = (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+    if (word && start < 0) start = i;
+    else if (!word && start >= 0) {
+      const term = lower.slice(start, i);
+      tf.set(term, (tf.get(term) ?? 0) + 1);
+      length++;
+      start = -1;
+    }
+  }
+  return { tf, length };
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /**
  * One term's BM25 weight in a document, computed in the order FTS5's `bm25()` computes it. For a

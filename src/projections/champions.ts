@@ -27,6 +27,7 @@ type Frontiers = Map<string, Point[]>;
  */
 export class ChampionLists {
   private readonly frontiers = new Map<string, Frontiers | null>();
+  private readonly statements = new Map<string, { insert: Database.Statement; remove: Database.Statement; select: Database.Statement }>();
   private schemaVersion = -1;
   private readonly readSchemaVersion;
 
@@ -39,16 +40,15 @@ export class ChampionLists {
     const frontiers = this.load(type);
     if (!frontiers) return;
     const { tf, length } = termFrequencies(body);
-    const insert = this.db.prepare(`INSERT OR REPLACE INTO ${this.table(type)} (term, id, tf, length) VALUES (?, ?, ?, ?)`);
     for (const [term, n] of tf) {
       const frontier = frontiers.get(term);
-      if (frontier && !frontier.some((p) => p.tf >= n && p.length <= length)) insert.run(term, id, n, length);
+      if (frontier && !frontier.some((p) => p.tf >= n && p.length <= length)) this.statementsFor(type).insert.run(term, id, n, length);
     }
   }
 
   /** Drop an object's postings (before it is removed or re-indexed). */
   remove(type: string, id: number): void {
-    if (this.load(type)) this.db.prepare(`DELETE FROM ${this.table(type)} WHERE id = ?`).run(id);
+    if (this.load(type)) this.statementsFor(type).remove.run(id);
   }
 
   /**
@@ -57,7 +57,7 @@ export class ChampionLists {
    */
   top(type: string, term: string, k: number): number[] | undefined {
     if (!this.load(type)) return undefined;
-    const rows = this.db.prepare(`SELECT id, tf, length FROM ${this.table(type)} WHERE term = ?`).all(term) as { id: number; tf: number; length: number }[];
+    const rows = this.statementsFor(type).select.all(term) as { id: number; tf: number; length: number }[];
     if (rows.length === 0) return undefined;
     const avgdl = averageLength(this.db, ftsTable(type, this.names));
     if (avgdl === undefined) return [];
@@ -90,7 +90,22 @@ export class ChampionLists {
       for (const [id, tf, length] of list.postings) insert.run(term, id, tf, length);
     }
     this.frontiers.delete(type);
+    this.statements.delete(type);
     this.schemaVersion = -1;
+  }
+
+  private statementsFor(type: string) {
+    let statements = this.statements.get(type);
+    if (!statements) {
+      const table = this.table(type);
+      statements = {
+        insert: this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length) VALUES (?, ?, ?, ?)`),
+        remove: this.db.prepare(`DELETE FROM ${table} WHERE id = ?`),
+        select: this.db.prepare(`SELECT id, tf, length FROM ${table} WHERE term = ?`),
+      };
+      this.statements.set(type, statements);
+    }
+    return statements;
   }
 
   private table(type: string): string {
@@ -102,6 +117,7 @@ export class ChampionLists {
     const version = this.readSchemaVersion.get() as number;
     if (version !== this.schemaVersion) {
       this.frontiers.clear();
+      this.statements.clear();
       this.schemaVersion = version;
     }
     let frontiers = this.frontiers.get(type);
@@ -133,7 +149,7 @@ interface Group {
  * average length; what it leaves out becomes the frontier.
  */
 export class ChampionBuilder {
-  private readonly types = new Map<string, Map<string, { df: number; groups: Map<number, Group> }>>();
+  private readonly types = new Map<string, Map<string, { df: number; groups: Array<Group | undefined> }>>();
 
   constructor(private readonly lists: ChampionLists) {}
 
@@ -143,10 +159,10 @@ export class ChampionBuilder {
     const { tf, length } = termFrequencies(body);
     for (const [term, n] of tf) {
       let entry = terms.get(term);
-      if (!entry) terms.set(term, (entry = { df: 0, groups: new Map() }));
+      if (!entry) terms.set(term, (entry = { df: 0, groups: [] }));
       entry.df++;
-      let group = entry.groups.get(n);
-      if (!group) entry.groups.set(n, (group = { flat: [], out: Infinity }));
+      let group = entry.groups[n];
+      if (!group) entry.groups[n] = group = { flat: [], out: Infinity };
       if (length >= group.out) continue;
       group.flat.push(length, id);
       if (group.flat.length >= 4 * CHAMPIONS) trim(group);
@@ -161,7 +177,8 @@ export class ChampionBuilder {
         if (entry.df < TRACKED_DF) continue;
         const frontier: Point[] = [];
         const postings: Array<[number, number, number]> = [];
-        for (const [tf, group] of entry.groups) {
+        for (const [tf, group] of entry.groups.entries()) {
+          if (!group) continue;
           trim(group);
           if (group.out !== Infinity) frontier.push({ tf, length: group.out });
           for (let i = 0; i < group.flat.length; i += 2) postings.push([group.flat[i + 1], tf, group.flat[i]]);
