@@ -7,10 +7,19 @@ export const CHAMPIONS = 200;
 /** Terms in at least this many objects of a type get a champion list at a rebuild (rarer ones are fast in FTS5). */
 export const TRACKED_DF = 2000;
 
-/** A point of a term's frontier: every posting left out of its list has `tf ≤ tf` and `length ≥ length` of one point. */
+/**
+ * A point of a term's frontier: every posting left out of the list at term frequency `tf` is longer than
+ * `length`, or as long with an id of at least `id` (so it ranks at or after the point).
+ */
 interface Point {
   tf: number;
   length: number;
+  id: number;
+}
+
+/** Whether a posting (tf, length, id) ranks at or after frontier point `p` under every average length. */
+function dominated(p: Point, tf: number, length: number, id: number): boolean {
+  return p.tf >= tf && (p.length < length || (p.length === length && (p.tf > tf || id >= p.id)));
 }
 
 /** The frontiers of a type's tracked terms, as loaded from its champion table. */
@@ -19,7 +28,7 @@ type Frontiers = Map<string, Point[]>;
 /**
  * Champion lists beside FTS5, one table per type (`typeTable(names.championPrefix, type)`), so a one-term
  * ranked query costs O(list), not O(matches). For each tracked term the table holds a marker row
- * (id 0), its frontier (rows with id −tf: the least document length left out at that term frequency) and
+ * (id 0), its frontier (rows with id −tf: the first (length, id) left out at that term frequency) and
  * its list: postings (id, tf, length) that no frontier point dominates. BM25 weight grows with tf and
  * falls with length whatever the average length, so a left-out posting never outweighs the best frontier
  * point; a page is answered from the list only when its last item outweighs that bound (then it is
@@ -42,7 +51,7 @@ export class ChampionLists {
     const { tf, length } = termFrequencies(body);
     for (const [term, n] of tf) {
       const frontier = frontiers.get(term);
-      if (frontier && !frontier.some((p) => p.tf >= n && p.length <= length)) this.statementsFor(type).insert.run(term, id, n, length);
+      if (frontier && !frontier.some((p) => dominated(p, n, length, id))) this.statementsFor(type).insert.run(term, id, n, length, 0);
     }
   }
 
@@ -57,19 +66,20 @@ export class ChampionLists {
    */
   top(type: string, term: string, k: number): number[] | undefined {
     if (!this.load(type)) return undefined;
-    const rows = this.statementsFor(type).select.all(term) as { id: number; tf: number; length: number }[];
+    const rows = this.statementsFor(type).select.all(term) as { id: number; tf: number; length: number; edge: number }[];
     if (rows.length === 0) return undefined;
     const avgdl = averageLength(this.db, ftsTable(type, this.names));
     if (avgdl === undefined) return [];
-    let bound = -1;
+    const bounds: { id: number; w: number }[] = [];
     const scored: { id: number; w: number }[] = [];
     for (const row of rows) {
-      if (row.id < 0) bound = Math.max(bound, bm25Weight(row.tf, row.length, avgdl));
+      if (row.id < 0) bounds.push({ id: row.edge, w: bm25Weight(row.tf, row.length, avgdl) });
       else if (row.id > 0) scored.push({ id: row.id, w: bm25Weight(row.tf, row.length, avgdl) });
     }
     scored.sort((a, b) => b.w - a.w || a.id - b.id);
-    if (scored.length >= k) return scored[k - 1].w > bound ? scored.slice(0, k).map((s) => s.id) : undefined;
-    return bound < 0 ? scored.map((s) => s.id) : undefined;
+    if (scored.length < k) return bounds.length === 0 ? scored.map((s) => s.id) : undefined;
+    const last = scored[k - 1];
+    return bounds.every((b) => last.w > b.w || (last.w === b.w && last.id < b.id)) ? scored.slice(0, k).map((s) => s.id) : undefined;
   }
 
   /** A builder that collects every posting of a type while a rebuild indexes it, then writes the lists. */
@@ -81,13 +91,13 @@ export class ChampionLists {
   write(type: string, lists: Map<string, { frontier: Point[]; postings: Array<[number, number, number]> }>): void {
     const table = this.table(type);
     const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (term TEXT NOT NULL, id INTEGER NOT NULL, tf INTEGER NOT NULL, length INTEGER NOT NULL, PRIMARY KEY (term, id)) WITHOUT ROWID;
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (term TEXT NOT NULL, id INTEGER NOT NULL, tf INTEGER NOT NULL, length INTEGER NOT NULL, edge INTEGER NOT NULL, PRIMARY KEY (term, id)) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS champions_by_id_${tag} ON ${table} (id)`);
-    const insert = this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length) VALUES (?, ?, ?, ?)`);
+    const insert = this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length, edge) VALUES (?, ?, ?, ?, ?)`);
     for (const [term, list] of lists) {
-      insert.run(term, 0, 0, 0);
-      for (const p of list.frontier) insert.run(term, -p.tf, p.tf, p.length);
-      for (const [id, tf, length] of list.postings) insert.run(term, id, tf, length);
+      insert.run(term, 0, 0, 0, 0);
+      for (const p of list.frontier) insert.run(term, -p.tf, p.tf, p.length, p.id);
+      for (const [id, tf, length] of list.postings) insert.run(term, id, tf, length, 0);
     }
     this.frontiers.delete(type);
     this.statements.delete(type);
@@ -99,9 +109,9 @@ export class ChampionLists {
     if (!statements) {
       const table = this.table(type);
       statements = {
-        insert: this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length) VALUES (?, ?, ?, ?)`),
+        insert: this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length, edge) VALUES (?, ?, ?, ?, ?)`),
         remove: this.db.prepare(`DELETE FROM ${table} WHERE id = ?`),
-        select: this.db.prepare(`SELECT id, tf, length FROM ${table} WHERE term = ?`),
+        select: this.db.prepare(`SELECT id, tf, length, edge FROM ${table} WHERE term = ?`),
       };
       this.statements.set(type, statements);
     }
@@ -126,10 +136,10 @@ export class ChampionLists {
     frontiers = null;
     if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) {
       frontiers = new Map();
-      for (const row of this.db.prepare(`SELECT term, id, tf, length FROM ${table} WHERE id <= 0`).all() as { term: string; id: number; tf: number; length: number }[]) {
+      for (const row of this.db.prepare(`SELECT term, id, tf, length, edge FROM ${table} WHERE id <= 0`).all() as { term: string; id: number; tf: number; length: number; edge: number }[]) {
         let frontier = frontiers.get(row.term);
         if (!frontier) frontiers.set(row.term, (frontier = []));
-        if (row.id < 0) frontier.push({ tf: row.tf, length: row.length });
+        if (row.id < 0) frontier.push({ tf: row.tf, length: row.length, id: row.edge });
       }
     }
     this.frontiers.set(type, frontiers);
@@ -137,10 +147,11 @@ export class ChampionLists {
   }
 }
 
-/** Per (term, tf): the CHAMPIONS shortest postings so far, flattened (length, id), and the least length left out. */
+/** Per (term, tf): the CHAMPIONS shortest postings so far, flattened (length, id), and the first (length, id) left out. */
 interface Group {
   flat: number[];
-  out: number;
+  outLength: number;
+  outId: number;
 }
 
 /**
@@ -162,8 +173,8 @@ export class ChampionBuilder {
       if (!entry) terms.set(term, (entry = { df: 0, groups: [] }));
       entry.df++;
       let group = entry.groups[n];
-      if (!group) entry.groups[n] = group = { flat: [], out: Infinity };
-      if (length >= group.out) continue;
+      if (!group) entry.groups[n] = group = { flat: [], outLength: Infinity, outId: 0 };
+      if (length > group.outLength || (length === group.outLength && id >= group.outId)) continue;
       group.flat.push(length, id);
       if (group.flat.length >= 4 * CHAMPIONS) trim(group);
     }
@@ -180,7 +191,7 @@ export class ChampionBuilder {
         for (const [tf, group] of entry.groups.entries()) {
           if (!group) continue;
           trim(group);
-          if (group.out !== Infinity) frontier.push({ tf, length: group.out });
+          if (group.outLength !== Infinity) frontier.push({ tf, length: group.outLength, id: group.outId });
           for (let i = 0; i < group.flat.length; i += 2) postings.push([group.flat[i + 1], tf, group.flat[i]]);
         }
         lists.set(term, { frontier, postings });
@@ -191,13 +202,16 @@ export class ChampionBuilder {
   }
 }
 
-/** Keep a group's CHAMPIONS shortest (then earliest) postings; the least length dropped joins `out`. */
+/** Keep a group's CHAMPIONS shortest (then earliest) postings; the first dropped becomes the group's `out` point. */
 function trim(group: Group): void {
   if (group.flat.length <= 2 * CHAMPIONS) return;
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < group.flat.length; i += 2) pairs.push([group.flat[i], group.flat[i + 1]]);
   pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  group.out = Math.min(group.out, pairs[CHAMPIONS][0]);
-  const kept = pairs.slice(0, CHAMPIONS).filter((p) => p[0] < group.out);
-  group.flat = kept.flat();
+  const [length, id] = pairs[CHAMPIONS];
+  if (length < group.outLength || (length === group.outLength && id < group.outId)) {
+    group.outLength = length;
+    group.outId = id;
+  }
+  group.flat = pairs.slice(0, CHAMPIONS).flat();
 }

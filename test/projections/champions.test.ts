@@ -106,4 +106,31 @@ describe('champion lists: one-term ranked pages without scoring every match', fu
       await store.close();
     }
   });
+
+  // Regression: with the left-out frontier kept as a length only, a term whose matches all had the same
+  // length and tf (the benchmark's common term) kept an empty list, and every query fell back to FTS5.
+  it('answers from the lists when thousands of matches tie on tf and length (ties ranked by id)', async () => {
+    const file = path.join(tempDir(), 'osis.db');
+    const store = await openStore(`sqlite:${file}`, { schema: SCHEMA, durability: 'normal' });
+    const raw = new Database(file, { readonly: true });
+    try {
+      const docs = store.collection('doc');
+      const random = prng(5);
+      const count = TRACKED_DF + 100;
+      for (let i = 0; i < count; i += 500) {
+        await Promise.all(Array.from({ length: Math.min(500, count - i) }, (_, j) => docs._new({ body: `report ${WORDS[4 + Math.floor(random() * 8)]} mint` }, { sid: `d${i + j}` })));
+      }
+      await store.rebuild();
+      const lists = new ChampionLists(raw, LIVE);
+      expect(lists.top('doc', 'report', 61)).to.have.length(61);
+      expect(await pages(store, 'report', 3)).to.deep.equal(exact(raw, 'report', 60));
+      for (let i = 0; i < 30; i++) await docs._new({ body: i % 3 ? 'report kite mint' : 'report report' }, { sid: `n${i}` });
+      for (const sid of exact(raw, 'report', 15)) await docs._delete(sid);
+      expect(lists.top('doc', 'report', 21)).to.have.length(21);
+      expect(await pages(store, 'report', 3)).to.deep.equal(exact(raw, 'report', 60));
+    } finally {
+      raw.close();
+      await store.close();
+    }
+  });
 });
