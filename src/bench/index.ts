@@ -70,7 +70,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
       notes: [
         'sids are minted by the store (ULID); the raw baselines mint theirs with a pooled-random ULID (src/bench/fast-ulid.ts)',
         'raw reads (get, FTS5, open) query the sqlite store\'s own file through a separate better-sqlite3 connection; ' +
-          'raw FTS5 is `... JOIN objects ... WHERE fts MATCH ? ORDER BY rank LIMIT 20`',
+          'raw FTS5 is `SELECT ... FROM (SELECT rowid, rank FROM fts WHERE fts MATCH ? ORDER BY rank, rowid LIMIT 20) JOIN objects` (the fastest raw form for the store\'s answer)',
         'cold open: a fresh openStore in this process (SQLite cache empty, OS page cache warm), _get of a random sid, ' +
           '_find of a term in exactly 20 objects at every size',
         ...ctx.notes,

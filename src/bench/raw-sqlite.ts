@@ -82,10 +82,17 @@ export class RawSqliteReader {
     return JSON.parse(this.getData.get(BENCH_TYPE, sid) as string);
   }
 
-  /** Sids of the best-ranked `limit` matches (BM25) of an FTS5 expression. */
+  /**
+   * Sids of the best-ranked `limit` matches (BM25, ties by rowid: the store's answer) of an FTS5
+   * expression, in the fastest raw form measured (issue 17: `ORDER BY rank, rowid` in FTS5 before the
+   * join took 103 ms against 199 ms for `ORDER BY rank` on a term in 80% of 200K documents).
+   */
   find(expression: string, limit = 20): string[] {
     this.match ??= this.db
-      .prepare(`SELECT o.sid FROM ${RAW_FTS_TABLE} f JOIN objects o ON o.id = f.rowid WHERE ${RAW_FTS_TABLE} MATCH ? ORDER BY f.rank LIMIT ?`)
+      .prepare(
+        `SELECT o.sid FROM (SELECT rowid AS id, rank AS score FROM ${RAW_FTS_TABLE} WHERE ${RAW_FTS_TABLE} MATCH ? ORDER BY rank, rowid LIMIT ?) f ` +
+          'JOIN objects o ON o.id = f.id ORDER BY f.score, f.id',
+      )
       .pluck();
     return this.match.all(expression, limit) as string[];
   }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { fullTextBody, type StoreSchema } from './config';
-import { FULL_TEXT, LIVE, ftsTable, ftsTables, type ObjectRow, type TableNames } from './tables';
+import { FULL_TEXT, LIVE, championTables, ftsTable, ftsTables, type ObjectRow, type TableNames } from './tables';
+import { ChampionLists, type ChampionBuilder } from './champions';
 import { writeTransaction } from './transactions';
 
 /**
@@ -17,6 +18,9 @@ export class FullTextProjection {
 
   private schemaVersion = -1;
   private readonly readSchemaVersion;
+  /** The champion lists kept beside the FTS5 tables (see champions.ts). */
+  readonly champions: ChampionLists;
+  private bulk: ChampionBuilder | undefined;
 
   constructor(private readonly db: Database.Database, private readonly schema: StoreSchema, private readonly names: TableNames = LIVE) {
     this.readSchemaVersion = db.prepare('PRAGMA schema_version').pluck();
@@ -25,6 +29,7 @@ export class FullTextProjection {
       'INSERT INTO projection_checkpoints (name, position) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position',
     );
     this.changedSince = db.prepare(`SELECT id, type, data, position FROM ${names.objects} WHERE position > ? ORDER BY position LIMIT ?`);
+    this.champions = new ChampionLists(db, names);
     this.refresh();
   }
 
@@ -55,6 +60,18 @@ export class FullTextProjection {
     const table = ftsTable(type, this.names);
     if (!this.known.has(table)) return;
     this.statementsFor(table).remove.run(id);
+    this.champions.remove(type, id);
+  }
+
+  /** Start a rebuild's bulk indexing: champion lists are collected in memory until `finishBulk`. */
+  startBulk(): void {
+    this.bulk = this.champions.builder();
+  }
+
+  /** Write the champion lists collected since `startBulk` (inside the caller's transaction). */
+  finishBulk(): void {
+    this.bulk?.write();
+    this.bulk = undefined;
   }
 
   /**
@@ -80,9 +97,15 @@ export class FullTextProjection {
   index(type: string, id: number, data: Record<string, unknown>, fresh = false): void {
     this.refresh();
     const statements = this.statementsFor(this.ensureTable(type));
-    if (!fresh) statements.remove.run(id);
+    if (!fresh) {
+      statements.remove.run(id);
+      this.champions.remove(type, id);
+    }
     const body = fullTextBody(this.schema, type, data);
-    if (body !== '') statements.insert.run(id, body);
+    if (body === '') return;
+    statements.insert.run(id, body);
+    if (fresh && this.bulk) this.bulk.add(type, id, body);
+    else this.champions.add(type, id, body);
   }
 
   /** Set the checkpoint (inside the caller's transaction). */
@@ -94,6 +117,7 @@ export class FullTextProjection {
   dropAll(): void {
     this.refresh();
     for (const table of this.known) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of championTables(this.db, this.names)) this.db.exec(`DROP TABLE IF EXISTS ${table}`);
     this.known.clear();
     this.statements.clear();
     this.saveCheckpoint.run(FULL_TEXT, 0);

@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
 import { InvalidInputError } from '../log/errors';
 import { indexedFields, type StoreSchema } from './config';
+import { terms } from './bm25';
+import { ChampionLists } from './champions';
 import { toFtsExpression } from './fts-query';
-import { ftsTable, indexValue } from './tables';
+import { LIVE, ftsTable, indexValue } from './tables';
 
 /** Comparison operators a filter may use. */
 export type FilterOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
@@ -62,6 +64,7 @@ export class ProjectionQueries {
   private readonly typeCount;
   private readonly sliceFromStart;
   private readonly sliceAfter;
+  private readonly champions;
 
   constructor(private readonly db: Database.Database, private readonly schema: StoreSchema) {
     this.valueCount = db.prepare('SELECT n FROM object_facets WHERE type = ? AND field = ? AND value = ?').pluck();
@@ -71,6 +74,7 @@ export class ProjectionQueries {
     this.ftsExists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").pluck();
     this.sliceFromStart = db.prepare('SELECT sid FROM objects WHERE type = ? ORDER BY sid LIMIT 1 OFFSET ?').pluck();
     this.sliceAfter = db.prepare('SELECT sid FROM objects WHERE type = ? AND sid > ? ORDER BY sid LIMIT 1 OFFSET ?').pluck();
+    this.champions = new ChampionLists(db, LIVE);
   }
 
   /** Just the object (the common read: no bookkeeping columns, no dates to format). */
@@ -102,8 +106,9 @@ export class ProjectionQueries {
       if (!this.ftsExists.get(table)) return { items: [] };
       const expression = toFtsExpression(query.text);
       const offset = query.offset ?? 0;
+      const champions = query.filter.length === 0 ? this.fromChampions(type, query.text, offset, query.limit, columns) : undefined;
       const sql = rankedSql(table, columns, query.filter.length === 0 ? undefined : where.join(' AND '));
-      const rows = this.run(sql, query.filter.length === 0 ? [expression, query.limit + 1, offset, type] : [expression, ...params, query.limit + 1, offset]);
+      const rows = champions ?? this.run(sql, query.filter.length === 0 ? [expression, query.limit + 1, offset, type] : [expression, ...params, query.limit + 1, offset]);
       const more = rows.length > query.limit;
       const items = rows.slice(0, query.limit).map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
       return more ? { items, nextOffset: offset + query.limit } : { items };
@@ -170,6 +175,25 @@ export class ProjectionQueries {
     if (walk === undefined) return matches > 5000;
     const objects = (this.typeCount.get(type) as number | undefined) ?? 0;
     return matches > 0 && matches * matches > walk * objects;
+  }
+
+  /**
+   * A one-term ranked page from the champion lists (FTS5's exact `ORDER BY rank, rowid` page, at a cost
+   * that grows with the page, not the matches), or undefined when the lists cannot answer it.
+   */
+  private fromChampions(type: string, text: string, offset: number, limit: number, columns: string): unknown[] | undefined {
+    const trimmed = text.trim();
+    const found = terms(trimmed);
+    if (found.length !== 1 || !/^[\p{L}\p{N}]+$/u.test(trimmed)) return undefined;
+    const ids = this.champions.top(type, found[0], offset + limit + 1);
+    if (ids === undefined) return undefined;
+    const rows: unknown[] = [];
+    for (const id of ids.slice(offset)) {
+      const row = this.run(`SELECT ${columns} FROM objects o WHERE o.id = ? AND o.type = ?`, [id, type])[0];
+      if (row === undefined) return undefined;
+      rows.push(row);
+    }
+    return rows;
   }
 
   private addClause(type: string, clause: FilterClause, where: string[], params: unknown[], walk: number | undefined): void {

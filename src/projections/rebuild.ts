@@ -5,7 +5,7 @@ import type { StoreSchema } from './config';
 import { CurrentStateProjection } from './current-state';
 import { foldLog, foldParity, type FoldedLog, type ProgressFn } from './fold';
 import { FullTextProjection } from './fulltext';
-import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, dropProjectionTables, ensureProjectionTables, ftsTable, ftsTables, typeOfTable, type TableNames } from './tables';
+import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, championTables, dropProjectionTables, ensureProjectionTables, ftsTable, ftsTables, typeOfTable, typeTable, type TableNames } from './tables';
 import { withRebuildLease, type RebuildLease } from './rebuild-lease';
 import { beginImmediate, writeTransaction } from './transactions';
 
@@ -32,6 +32,7 @@ function writers(db: Database.Database, schema: StoreSchema, names: TableNames) 
 export async function writeFold(db: Database.Database, schema: StoreSchema, names: TableNames, folded: FoldedLog, lease?: RebuildLease): Promise<number> {
   const { currentState, fulltext } = writers(db, schema, names);
   const live = [...folded.objects.values()].filter((o) => o.data !== null);
+  fulltext.startBulk();
   for (let i = 0; i < live.length; i += WRITE_BATCH) {
     await lease?.beat();
     await writeTransaction(db, () => {
@@ -41,6 +42,7 @@ export async function writeFold(db: Database.Database, schema: StoreSchema, name
       }
     });
   }
+  await writeTransaction(db, () => fulltext.finishBulk());
   return live.length;
 }
 
@@ -118,5 +120,8 @@ function swapIn(db: Database.Database): void {
   db.exec(`ALTER TABLE ${SHADOW.counts} RENAME TO ${LIVE.counts}; ALTER TABLE ${SHADOW.facets} RENAME TO ${LIVE.facets};`);
   for (const table of ftsTables(db, SHADOW)) {
     db.exec(`ALTER TABLE ${table} RENAME TO ${ftsTable(typeOfTable(SHADOW.ftsPrefix, table)!, LIVE)}`);
+  }
+  for (const table of championTables(db, SHADOW)) {
+    db.exec(`ALTER TABLE ${table} RENAME TO ${typeTable(LIVE.championPrefix, typeOfTable(SHADOW.championPrefix, table)!)}`);
   }
 }

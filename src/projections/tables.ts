@@ -11,10 +11,12 @@ export interface TableNames {
   counts: string;
   /** Rows per (type, field, value) of `index`, kept by triggers: the facet counts. */
   facets: string;
+  /** Champion-list tables (see champions.ts) are `typeTable(championPrefix, type)`. */
+  championPrefix: string;
 }
 
 /** The tables reads are served from. */
-export const LIVE: TableNames = { objects: 'objects', index: 'object_index', ftsPrefix: 'fts_', counts: 'object_counts', facets: 'object_facets' };
+export const LIVE: TableNames = { objects: 'objects', index: 'object_index', ftsPrefix: 'fts_', counts: 'object_counts', facets: 'object_facets', championPrefix: 'ftstop_' };
 /** The tables a blue-green rebuild fills before swapping them in (prefixes never collide with LIVE's). */
 export const SHADOW: TableNames = {
   objects: 'objects_next',
@@ -22,6 +24,7 @@ export const SHADOW: TableNames = {
   ftsPrefix: 'ftsnext_',
   counts: 'object_counts_next',
   facets: 'object_facets_next',
+  championPrefix: 'ftstopnext_',
 };
 
 /** Create the checkpoint table and, when missing, one generation of projection tables (race-free across processes). */
@@ -70,6 +73,7 @@ function createTables(db: Database.Database, names: TableNames): void {
 /** Drop one generation of projection tables (used to discard a shadow). */
 export function dropProjectionTables(db: Database.Database, names: TableNames): void {
   for (const table of ftsTables(db, names)) db.exec(`DROP TABLE IF EXISTS ${table}`);
+  for (const table of championTables(db, names)) db.exec(`DROP TABLE IF EXISTS ${table}`);
   db.exec(`DROP TABLE IF EXISTS ${names.objects}; DROP TABLE IF EXISTS ${names.index};`);
   db.exec(`DROP TABLE IF EXISTS ${names.counts}; DROP TABLE IF EXISTS ${names.facets};`);
 }
@@ -77,6 +81,12 @@ export function dropProjectionTables(db: Database.Database, names: TableNames): 
 /** The FTS5 tables of one generation. */
 export function ftsTables(db: Database.Database, names: TableNames): string[] {
   return virtualFtsTables(db).filter((name) => typeOfTable(names.ftsPrefix, name) !== undefined);
+}
+
+/** The champion-list tables of one generation. */
+export function championTables(db: Database.Database, names: TableNames): string[] {
+  const all = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND substr(name, 1, ?) = ?").pluck().all(names.championPrefix.length, names.championPrefix) as string[];
+  return all.filter((name) => typeOfTable(names.championPrefix, name) !== undefined);
 }
 
 function virtualFtsTables(db: Database.Database): string[] {

@@ -14,7 +14,7 @@ const FIXED = ['events', 'objects', 'object_index', 'objects_next', 'object_inde
 
 /** Every table name a type's per-type tables bring into the database, in both generations. */
 function namesOf(type: string): string[] {
-  return [LIVE, SHADOW].flatMap((g) => [ftsTable(type, g), ...FTS5_SUFFIXES.map((s) => `${ftsTable(type, g)}${s}`)]);
+  return [LIVE, SHADOW].flatMap((g) => [ftsTable(type, g), ...FTS5_SUFFIXES.map((s) => `${ftsTable(type, g)}${s}`), typeTable(g.championPrefix, type)]);
 }
 
 const typeName = fc.oneof(
@@ -38,7 +38,7 @@ describe('internal table names no type name can produce', () => {
 
   it('property: a per-type table name gives its type back, and no derived name parses as a table', () => {
     fc.assert(
-      fc.property(typeName, fc.constantFrom('fts_', 'ftsnext_', 'topk_'), (type, prefix) => {
+      fc.property(typeName, fc.constantFrom('fts_', 'ftsnext_', 'ftstop_', 'ftstopnext_'), (type, prefix) => {
         expect(typeOfTable(prefix, typeTable(prefix, type))).to.equal(type);
         for (const suffix of FTS5_SUFFIXES) expect(typeOfTable(prefix, `${typeTable(prefix, type)}${suffix}`)).to.equal(undefined);
         expect(typeOfTable(prefix, `${prefix}${type}`), 'the names of earlier versions').to.equal(undefined);

@@ -1,0 +1,217 @@
+import type Database from 'better-sqlite3';
+import { averageLength, bm25Weight, termFrequencies } from './bm25';
+import { ftsTable, typeOfTable, typeTable, type TableNames } from './tables';
+
+/** Postings kept per (term, term frequency): the most a ranked page can reach through the lists. */
+export const CHAMPIONS = 200;
+/** Terms in at least this many objects of a type get a champion list at a rebuild (rarer ones are fast in FTS5). */
+export const TRACKED_DF = 2000;
+
+/**
+ * A point of a term's frontier: every posting left out of the list at term frequency `tf` is longer than
+ * `length`, or as long with an id of at least `id` (so it ranks at or after the point).
+ */
+interface Point {
+  tf: number;
+  length: number;
+  id: number;
+}
+
+/** Whether a posting (tf, length, id) ranks at or after frontier point `p` under every average length. */
+function dominated(p: Point, tf: number, length: number, id: number): boolean {
+  return p.tf >= tf && (p.length < length || (p.length === length && (p.tf > tf || id >= p.id)));
+}
+
+/** The frontiers of a type's tracked terms, as loaded from its champion table. */
+type Frontiers = Map<string, Point[]>;
+
+/**
+ * Champion lists beside FTS5, one table per type (`typeTable(names.championPrefix, type)`), so a one-term
+ * ranked query costs O(list), not O(matches). For each tracked term the table holds a marker row
+ * (id 0), its frontier (rows with id −tf: the first (length, id) left out at that term frequency) and
+ * its list: postings (id, tf, length) that no frontier point dominates. BM25 weight grows with tf and
+ * falls with length whatever the average length, so a left-out posting never outweighs the best frontier
+ * point; a page is answered from the list only when its last item outweighs that bound (then it is
+ * FTS5's exact `ORDER BY rank, rowid` page), otherwise the caller asks FTS5.
+ */
+export class ChampionLists {
+  private readonly frontiers = new Map<string, Frontiers | null>();
+  private readonly statements = new Map<string, { insert: Database.Statement; remove: Database.Statement; select: Database.Statement }>();
+  private schemaVersion = -1;
+  private readonly readSchemaVersion;
+
+  constructor(private readonly db: Database.Database, private readonly names: TableNames) {
+    this.readSchemaVersion = db.prepare('PRAGMA schema_version').pluck();
+  }
+
+  /** Record the postings of a newly indexed object that its type's frontiers do not dominate. */
+  add(type: string, id: number, body: string): void {
+    const frontiers = this.load(type);
+    if (!frontiers) return;
+    const { tf, length } = termFrequencies(body);
+    for (const [term, n] of tf) {
+      const frontier = frontiers.get(term);
+      if (frontier && !frontier.some((p) => dominated(p, n, length, id))) this.statementsFor(type).insert.run(term, id, n, length, 0);
+    }
+  }
+
+  /** Drop an object's postings (before it is removed or re-indexed). */
+  remove(type: string, id: number): void {
+    if (this.load(type)) this.statementsFor(type).remove.run(id);
+  }
+
+  /**
+   * The ids of FTS5's exact top `k` for a one-term query (`ORDER BY rank, rowid`), or undefined when the
+   * lists cannot prove them (untracked term, or too few postings above the frontier).
+   */
+  top(type: string, term: string, k: number): number[] | undefined {
+    if (!this.load(type)) return undefined;
+    const rows = this.statementsFor(type).select.all(term) as { id: number; tf: number; length: number; edge: number }[];
+    if (rows.length === 0) return undefined;
+    const avgdl = averageLength(this.db, ftsTable(type, this.names));
+    if (avgdl === undefined) return [];
+    const bounds: { id: number; w: number }[] = [];
+    const scored: { id: number; w: number }[] = [];
+    for (const row of rows) {
+      if (row.id < 0) bounds.push({ id: row.edge, w: bm25Weight(row.tf, row.length, avgdl) });
+      else if (row.id > 0) scored.push({ id: row.id, w: bm25Weight(row.tf, row.length, avgdl) });
+    }
+    scored.sort((a, b) => b.w - a.w || a.id - b.id);
+    if (scored.length < k) return bounds.length === 0 ? scored.map((s) => s.id) : undefined;
+    const last = scored[k - 1];
+    return bounds.every((b) => last.w > b.w || (last.w === b.w && last.id < b.id)) ? scored.slice(0, k).map((s) => s.id) : undefined;
+  }
+
+  /** A builder that collects every posting of a type while a rebuild indexes it, then writes the lists. */
+  builder(): ChampionBuilder {
+    return new ChampionBuilder(this);
+  }
+
+  /** Create a type's table and write its lists (inside the caller's transaction). */
+  write(type: string, lists: Map<string, { frontier: Point[]; postings: Array<[number, number, number]> }>): void {
+    const table = this.table(type);
+    const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (term TEXT NOT NULL, id INTEGER NOT NULL, tf INTEGER NOT NULL, length INTEGER NOT NULL, edge INTEGER NOT NULL, PRIMARY KEY (term, id)) WITHOUT ROWID;
+      CREATE INDEX IF NOT EXISTS champions_by_id_${tag} ON ${table} (id)`);
+    const insert = this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length, edge) VALUES (?, ?, ?, ?, ?)`);
+    for (const [term, list] of lists) {
+      insert.run(term, 0, 0, 0, 0);
+      for (const p of list.frontier) insert.run(term, -p.tf, p.tf, p.length, p.id);
+      for (const [id, tf, length] of list.postings) insert.run(term, id, tf, length, 0);
+    }
+    this.frontiers.delete(type);
+    this.statements.delete(type);
+    this.schemaVersion = -1;
+  }
+
+  private statementsFor(type: string) {
+    let statements = this.statements.get(type);
+    if (!statements) {
+      const table = this.table(type);
+      statements = {
+        insert: this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length, edge) VALUES (?, ?, ?, ?, ?)`),
+        remove: this.db.prepare(`DELETE FROM ${table} WHERE id = ?`),
+        select: this.db.prepare(`SELECT id, tf, length, edge FROM ${table} WHERE term = ?`),
+      };
+      this.statements.set(type, statements);
+    }
+    return statements;
+  }
+
+  private table(type: string): string {
+    return typeTable(this.names.championPrefix, type);
+  }
+
+  /** A type's frontiers (null when it has no champion table), re-read when the schema changed. */
+  private load(type: string): Frontiers | null {
+    const version = this.readSchemaVersion.get() as number;
+    if (version !== this.schemaVersion) {
+      this.frontiers.clear();
+      this.statements.clear();
+      this.schemaVersion = version;
+    }
+    let frontiers = this.frontiers.get(type);
+    if (frontiers !== undefined) return frontiers;
+    const table = this.table(type);
+    frontiers = null;
+    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) {
+      frontiers = new Map();
+      for (const row of this.db.prepare(`SELECT term, id, tf, length, edge FROM ${table} WHERE id <= 0`).all() as { term: string; id: number; tf: number; length: number; edge: number }[]) {
+        let frontier = frontiers.get(row.term);
+        if (!frontier) frontiers.set(row.term, (frontier = []));
+        if (row.id < 0) frontier.push({ tf: row.tf, length: row.length, id: row.edge });
+      }
+    }
+    this.frontiers.set(type, frontiers);
+    return frontiers;
+  }
+}
+
+/** Per (term, tf): the CHAMPIONS shortest postings so far, flattened (length, id), and the first (length, id) left out. */
+interface Group {
+  flat: number[];
+  outLength: number;
+  outId: number;
+}
+
+/**
+ * Collects the postings of a rebuild in id order. Per term and term frequency it keeps the CHAMPIONS
+ * shortest documents (earliest id on equal length), which hold every term's top CHAMPIONS under any
+ * average length; what it leaves out becomes the frontier.
+ */
+export class ChampionBuilder {
+  private readonly types = new Map<string, Map<string, { df: number; groups: Array<Group | undefined> }>>();
+
+  constructor(private readonly lists: ChampionLists) {}
+
+  add(type: string, id: number, body: string): void {
+    let terms = this.types.get(type);
+    if (!terms) this.types.set(type, (terms = new Map()));
+    const { tf, length } = termFrequencies(body);
+    for (const [term, n] of tf) {
+      let entry = terms.get(term);
+      if (!entry) terms.set(term, (entry = { df: 0, groups: [] }));
+      entry.df++;
+      let group = entry.groups[n];
+      if (!group) entry.groups[n] = group = { flat: [], outLength: Infinity, outId: 0 };
+      if (length > group.outLength || (length === group.outLength && id >= group.outId)) continue;
+      group.flat.push(length, id);
+      if (group.flat.length >= 4 * CHAMPIONS) trim(group);
+    }
+  }
+
+  /** Write the lists of the terms in at least TRACKED_DF objects (inside the caller's transaction). */
+  write(): void {
+    for (const [type, terms] of this.types) {
+      const lists = new Map<string, { frontier: Point[]; postings: Array<[number, number, number]> }>();
+      for (const [term, entry] of terms) {
+        if (entry.df < TRACKED_DF) continue;
+        const frontier: Point[] = [];
+        const postings: Array<[number, number, number]> = [];
+        for (const [tf, group] of entry.groups.entries()) {
+          if (!group) continue;
+          trim(group);
+          if (group.outLength !== Infinity) frontier.push({ tf, length: group.outLength, id: group.outId });
+          for (let i = 0; i < group.flat.length; i += 2) postings.push([group.flat[i + 1], tf, group.flat[i]]);
+        }
+        lists.set(term, { frontier, postings });
+      }
+      if (lists.size > 0) this.lists.write(type, lists);
+    }
+    this.types.clear();
+  }
+}
+
+/** Keep a group's CHAMPIONS shortest (then earliest) postings; the first dropped becomes the group's `out` point. */
+function trim(group: Group): void {
+  if (group.flat.length <= 2 * CHAMPIONS) return;
+  const pairs: Array<[number, number]> = [];
+  for (let i = 0; i < group.flat.length; i += 2) pairs.push([group.flat[i], group.flat[i + 1]]);
+  pairs.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const [length, id] = pairs[CHAMPIONS];
+  if (length < group.outLength || (length === group.outLength && id < group.outId)) {
+    group.outLength = length;
+    group.outId = id;
+  }
+  group.flat = pairs.slice(0, CHAMPIONS).flat();
+}
