@@ -1,5 +1,6 @@
 import { CorruptError } from '../../log/errors';
 import type { EventKind, StoredEvent } from '../../log/event';
+import type { EventRow } from './log-schema';
 
 /**
  * Decode rows read in raw mode (arrays in `EVENT_COLUMNS` order): the catch-up fast path. Avoids a
@@ -40,4 +41,28 @@ export function decodeRawRows(rows: unknown[][]): StoredEvent[] {
 /** A stored event row whose JSON cannot be decoded: CORRUPT, naming its position. */
 export function unreadableRow(position: number, cause: unknown): CorruptError {
   return new CorruptError(`events row at position ${position}: data or meta is not valid JSON`, { cause, details: { position } });
+}
+
+/** Decode one `events` row. */
+export function rowToEvent(row: EventRow): StoredEvent {
+  try {
+    return decodeRow(row);
+  } catch (error) {
+    throw unreadableRow(row.position, error);
+  }
+}
+
+function decodeRow(row: EventRow): StoredEvent {
+  const event: StoredEvent = {
+    position: row.position,
+    id: row.id,
+    type: row.type,
+    sid: row.sid,
+    kind: row.kind,
+    version: row.version,
+    ts: new Date(row.ts).toISOString(),
+    data: JSON.parse(row.data),
+  };
+  if (row.meta !== null) event.meta = JSON.parse(row.meta);
+  return event;
 }

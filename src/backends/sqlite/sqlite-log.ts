@@ -19,7 +19,7 @@ import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryOpening, retryWhileBusy } from '../../log/busy-retry';
 import { openSqlite, wrapSqliteError } from './connection';
 import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
-import { decodeRawRows, unreadableRow } from './raw-rows';
+import { decodeRawRows, rowToEvent } from './raw-rows';
 import { UniqueKeyTable } from './unique-keys';
 import { LogDamage, checkIntegrity, rowDamageOf } from './integrity';
 import { WalCheckpointer, type WalCheckpointOptions } from './wal-checkpointer';
@@ -390,28 +390,4 @@ function walFiles(file: string): WatchedFiles | undefined {
   if (!file || file === ':memory:') return undefined;
   const base = path.basename(file);
   return { dir: path.dirname(path.resolve(file)), accept: (name) => name === `${base}-wal` || name === base };
-}
-
-/** Decode one `events` row. */
-export function rowToEvent(row: EventRow): StoredEvent {
-  try {
-    return decodeRow(row);
-  } catch (error) {
-    throw unreadableRow(row.position, error);
-  }
-}
-
-function decodeRow(row: EventRow): StoredEvent {
-  const event: StoredEvent = {
-    position: row.position,
-    id: row.id,
-    type: row.type,
-    sid: row.sid,
-    kind: row.kind,
-    version: row.version,
-    ts: new Date(row.ts).toISOString(),
-    data: JSON.parse(row.data),
-  };
-  if (row.meta !== null) event.meta = JSON.parse(row.meta);
-  return event;
 }
