@@ -4,6 +4,7 @@ import * as lockfile from 'proper-lockfile';
 import { openTimeoutMs } from '../../log/busy-retry';
 import { ClosedError, CorruptError, InvalidInputError, LockedError } from '../../log/errors';
 import { makeDirs } from '../../log/make-dirs';
+import { writeFileAtomically } from '../../log/atomic-file';
 import { openStore, type OpenStoreOptions, type Store } from '../store';
 import { parseStoreUrl } from '../store-url';
 import { ServiceError } from './errors';
@@ -286,7 +287,7 @@ export class ContextRegistry {
       if (created) {
         this.checkRoom(current);
         current.add(name);
-        writeAtomically(file, JSON.stringify({ version: 1, contexts: [...current].sort() }, null, 2) + '\n');
+        writeFileAtomically(file, JSON.stringify({ version: 1, contexts: [...current].sort() }, null, 2) + '\n');
       }
       this.names = current;
       return { name, created };
@@ -329,29 +330,5 @@ async function lockRegistry(file: string): Promise<() => Promise<void>> {
       throw new LockedError(`context registry ${file} is locked by another process: still busy after ${waitMs / 1000} s`, error);
     }
     throw error;
-  }
-}
-
-/** Write a file so that readers see the old or the new content, never a torn one, and it survives power loss. */
-function writeAtomically(file: string, content: string): void {
-  const temp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  const fd = fs.openSync(temp, 'w', 0o644);
-  try {
-    fs.writeSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(temp, file);
-  } catch (error) {
-    fs.rmSync(temp, { force: true });
-    throw error;
-  }
-  const dirFd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
   }
 }

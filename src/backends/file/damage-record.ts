@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CorruptError } from '../../log/errors';
+import { writeFileAtomically } from '../../log/atomic-file';
 import type { IntegrityProblem } from '../../log/event-log';
 
 /**
@@ -54,24 +55,10 @@ export function recordDamage(dir: string, problem: IntegrityProblem, foundBy: st
   const file = path.join(dir, DAMAGE_FILE);
   if (fs.existsSync(file)) return;
   const record: DamageRecord = { where: problem.where, message: problem.message, found_at: new Date().toISOString(), found_by: foundBy };
-  const temp = `${file}.tmp-${process.pid}`;
   try {
-    const fd = fs.openSync(temp, 'w', 0o644);
-    try {
-      fs.writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(temp, file);
-    const dirFd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(dirFd);
-    } finally {
-      fs.closeSync(dirFd);
-    }
+    writeFileAtomically(file, `${JSON.stringify(record, null, 2)}\n`);
   } catch {
-    fs.rmSync(temp, { force: true });
+    // best effort: the error that found the damage is thrown by the caller
   }
 }
 
