@@ -1,5 +1,9 @@
 import * as path from 'node:path';
+import { FileEventLog } from '../../src/backends/file/file-log';
+import { MemoryEventLog } from '../../src/backends/memory/memory-log';
+import { SqliteEventLog } from '../../src/backends/sqlite/sqlite-log';
 import { tempDir } from '../helpers/temp';
+import type { LogFixture } from './event-log';
 
 /** What a backend can do, declared as data; the suite picks cases from these, never from the name. */
 export interface BackendCaps {
@@ -19,22 +23,35 @@ export interface BackendFixture {
   caps: BackendCaps;
   /** A URL for a new, empty store. */
   freshUrl(): string;
+  /** The backend's `EventLog` alone, for the log suite. */
+  log: LogFixture;
 }
 
 export const memoryFixture: BackendFixture = {
   name: 'memory',
   caps: { persistent: false, multiProcess: false, watch: true, encodedReads: false },
   freshUrl: () => 'memory:',
+  log: { name: 'memory', caps: { encodedReads: false }, openLog: async (unique) => new MemoryEventLog(unique) },
 };
 
 export const sqliteFixture: BackendFixture = {
   name: 'sqlite',
   caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
+  log: {
+    name: 'sqlite',
+    caps: { encodedReads: true },
+    openLog: (unique) => SqliteEventLog.open(path.join(tempDir(), 'log.db'), { durability: 'normal', unique }),
+  },
 };
 
 export const fileFixture: BackendFixture = {
   name: 'file',
   caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
   freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
+  log: {
+    name: 'file',
+    caps: { encodedReads: true },
+    openLog: (unique) => FileEventLog.open(path.join(tempDir(), 'log'), { durability: 'normal', unique }),
+  },
 };

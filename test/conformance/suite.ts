@@ -10,7 +10,7 @@ import { queryCases } from './queries';
 /** The conformance suite: every backend runs all of it, adding only its fixture. */
 export function conformance(fixture: BackendFixture): void {
   describe(`conformance: ${fixture.name}`, () => {
-    eventLogCases(fixture);
+    eventLogCases(fixture.log);
     crudCases(fixture);
     concurrencyCases(fixture);
     queryCases(fixture);
