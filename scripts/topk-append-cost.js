@@ -2,8 +2,8 @@
 // node scripts/topk-append-cost.js [docs]   (after npm run build)
 const Database = require('better-sqlite3');
 const { DocGenerator } = require('../dist/bench/data');
-const { FullTextProjection } = require('../dist/projections/fulltext');
-const { ensureProjectionTables, LIVE, typeTable } = require('../dist/projections/tables');
+const { FullTextProjection } = require('../dist/projections/sqlite/fulltext');
+const { ensureProjectionTables, LIVE, typeTable } = require('../dist/projections/sqlite/tables');
 const N = Number(process.argv[2] ?? 200000);
 const schema = { types: { doc: { text: ['title', 'body'] } } };
 const db = new Database(':memory:');

@@ -4,7 +4,7 @@ const fs = require('node:fs'), os = require('node:os'), path = require('node:pat
 const Database = require('better-sqlite3');
 const { openStore } = require('../dist');
 const { DocGenerator, BENCH_SCHEMA, BENCH_TYPE } = require('../dist/bench/data');
-const { LIVE, typeTable } = require('../dist/projections/tables');
+const { LIVE, typeTable } = require('../dist/projections/sqlite/tables');
 (async () => {
   const N = Number(process.argv[2] ?? 20000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'topk-new-'));

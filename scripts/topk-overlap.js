@@ -3,9 +3,9 @@
 // node scripts/topk-overlap.js [docs] [terms]   (after npm run build)
 const Database = require('better-sqlite3');
 const { DocGenerator } = require('../dist/bench/data');
-const { FullTextProjection } = require('../dist/projections/fulltext');
-const { ChampionLists, TRACKED_DF } = require('../dist/projections/champions');
-const { ensureProjectionTables, ftsTable, LIVE } = require('../dist/projections/tables');
+const { FullTextProjection } = require('../dist/projections/sqlite/fulltext');
+const { ChampionLists, TRACKED_DF } = require('../dist/projections/sqlite/champions');
+const { ensureProjectionTables, ftsTable, LIVE } = require('../dist/projections/sqlite/tables');
 const N = Number(process.argv[2] ?? 200000), TERMS = Number(process.argv[3] ?? 40);
 const schema = { types: { doc: { text: ['title', 'body'] } } };
 const db = new Database(':memory:');

@@ -1,9 +1,9 @@
 /** The public surface of osis-store. */
-export { openStore, Store } from './api/store';
-export type { OpenStoreOptions, LogReader, StoreStats } from './api/store';
-export { Collection } from './api/collection';
-export type { NewOptions, WriteOptions, GetOptions, ListOptions, FindOptions, ResultPage } from './api/collection';
-export type { ChangesOptions, ProcessedBatch } from './api/change-feed';
+export { openStore, Store } from './api/library/store';
+export type { OpenStoreOptions, LogReader, StoreStats } from './api/library/store';
+export { Collection } from './api/library/collection';
+export type { NewOptions, WriteOptions, GetOptions, ListOptions, FindOptions, ResultPage } from './api/library/collection';
+export type { ChangesOptions, ProcessedBatch } from './api/library/change-feed';
 export type {
   SubscribeOptions,
   SubscriberHandler,
@@ -12,16 +12,16 @@ export type {
   SubscriberLag,
   SubscriberState,
   NamedSubscription,
-} from './api/subscribers';
-export type { SubscriberKind } from './projections/subscriber-checkpoints';
-export type { PointInTime } from './api/point-in-time';
-export { DEFAULT_STORE_URL } from './api/store-url';
+} from './api/library/subscribers';
+export type { SubscriberKind } from './projections/sqlite/subscriber-checkpoints';
+export type { PointInTime } from './api/library/point-in-time';
+export { DEFAULT_STORE_URL } from './api/library/store-url';
 export { importTree, exportTree, copyLog } from './api/migrate';
 export type { ImportReport, ImportOptions, BadFile, ExportReport, ExportOptions, CopyReport, CopyOptions } from './api/migrate';
 export { startServer } from './api/service';
 export type { ServerOptions, RunningServer } from './api/service';
-export type { SchemaInput } from './api/schema';
-export type { ObjectRecord } from './projections/queries';
+export type { SchemaInput } from './api/library/schema';
+export type { ObjectRecord } from './projections/sqlite/queries';
 export type { StoreSchema, TypeConfig } from './projections/config';
 export type { EventLog, AppendOptions, ReadAllOptions, Durability, UniqueSpec, WatchOptions, LogWatcher } from './log/event-log';
 export type { StoredEvent, ProposedEvent, EventKind, ExpectedVersion, EventMetadata, ObjectData } from './log/event';
@@ -37,5 +37,5 @@ export {
   NoSpaceError,
   IdempotencyConflictError,
 } from './log/errors';
-export type { ReadBudget } from './projections/paged-find';
+export type { ReadBudget } from './projections/sqlite/paged-find';
 export type { ErrorCode } from './log/errors';

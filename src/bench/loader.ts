@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import type { Store } from '../api/store';
+import type { Store } from '../api/library/store';
 import type { EventKind, ProposedEvent } from '../log/event';
 import { BENCH_TYPE, bulkSid, DocGenerator } from './data';
 import { fastUlid } from './fast-ulid';

@@ -1,13 +1,13 @@
 import Database from 'better-sqlite3';
 import { LOG_SCHEMA } from '../backends/sqlite/log-schema';
 import type { Durability } from '../log/event-log';
-import { ensureProjectionTables, ftsTable, LIVE } from '../projections/tables';
+import { ensureProjectionTables, ftsTable, LIVE } from '../projections/sqlite/tables';
 import { BENCH_TYPE } from './data';
 import { fastUlid } from './fast-ulid';
 
 /**
  * The raw better-sqlite3 baselines: the same rows in the same table shapes (src/backends/sqlite/log-schema.ts
- * and src/projections/tables.ts) with nothing but prepared statements, no checks, no API.
+ * and src/projections/sqlite/tables.ts) with nothing but prepared statements, no checks, no API.
  */
 
 export const RAW_FTS_TABLE = ftsTable(BENCH_TYPE);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openStore, type Store } from '../api/store';
+import { openStore, type Store } from '../api/library/store';
 import type { Durability } from '../log/event-log';
 import { BENCH_SCHEMA } from './data';
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { startServer } from '../api/service';
-import { openStore } from '../api/store';
+import { openStore } from '../api/library/store';
 import { BENCH_TYPE, RARE_TERMS, bulkSid } from './data';
 import { insertIntoSqliteLog } from './loader';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importTree, openStore } from '../../src';
-import { readSeedFile } from '../../src/api/seed';
+import { readSeedFile } from '../../src/api/library/seed';
 import { osis } from '../cli/run-osis';
 import { tempDir } from '../helpers/temp';
 import { startTestServer } from '../service/helpers';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { openStore } from '../../src';
-import { readSeedFile } from '../../src/api/seed';
+import { readSeedFile } from '../../src/api/library/seed';
 import { tempDir } from '../helpers/temp';
 import { startWorker } from '../helpers/spawn-ts';
 import { expectCode } from '../helpers/expect-error';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { openBackend } from '../../src/api/open-backend';
-import { parseSchema } from '../../src/api/schema';
+import { openBackend } from '../../src/api/library/open-backend';
+import { parseSchema } from '../../src/api/library/schema';
 import type { ProposedEvent, StoredEvent } from '../../src';
 import type { BackendFixture } from './backends';
 import { SCHEMA, useStore } from './context';

@@ -30,7 +30,7 @@ describe('README examples', function () {
   it('shows a schema file that the store accepts', () => {
     const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
     const toml = /```toml\n([\s\S]*?)```/.exec(readme)![1];
-    const { loadSchema } = require('../../src/api/schema');
+    const { loadSchema } = require('../../src/api/library/schema');
     const file = path.join(root, 'examples/.schema.run.toml');
     fs.writeFileSync(file, toml);
     try {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as path from 'node:path';
 import { MemoryEventLog } from '../../src/backends/memory/memory-log';
 import { SqliteEventLog } from '../../src/backends/sqlite/sqlite-log';
-import { changeBatches, changeFeed, processChanges } from '../../src/api/change-feed';
+import { changeBatches, changeFeed, processChanges } from '../../src/api/library/change-feed';
 import type { EventLog, ProposedEvent, StoredEvent } from '../../src';
 import { tap } from 'rxjs';
 import { firstN, spyLog, until } from '../helpers/feed';

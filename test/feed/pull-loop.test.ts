@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { NEVER, from, map, tap, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { pullLoop, type FeedBatch } from '../../src/api/pull-loop';
+import { pullLoop, type FeedBatch } from '../../src/api/library/pull-loop';
 import type { StoredEvent } from '../../src';
 
 /** A log in virtual time: reads take `latency` frames and see the events present when they start. */

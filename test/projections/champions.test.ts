@@ -2,9 +2,9 @@ import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import * as path from 'node:path';
 import { openStore, type Store } from '../../src';
-import { bm25Weight, averageLength, terms } from '../../src/projections/bm25';
-import { ChampionLists, TRACKED_DF } from '../../src/projections/champions';
-import { LIVE, ftsTable, typeTable } from '../../src/projections/tables';
+import { bm25Weight, averageLength, terms } from '../../src/projections/sqlite/bm25';
+import { ChampionLists, TRACKED_DF } from '../../src/projections/sqlite/champions';
+import { LIVE, ftsTable, typeTable } from '../../src/projections/sqlite/tables';
 import { prng } from '../../src/bench/data';
 import { tempDir } from '../helpers/temp';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import { openStore } from '../../src';
-import type { Store } from '../../src/api/store';
+import type { Store } from '../../src/api/library/store';
 import { tempDir } from '../helpers/temp';
 
 const SCHEMA = { types: { user: { index: ['country', 'active'], unique: ['email'] } } };

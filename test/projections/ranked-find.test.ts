@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { ProjectionEngine } from '../../src/projections/engine';
-import { rankedSql } from '../../src/projections/queries';
-import { ftsTable } from '../../src/projections/tables';
+import { ProjectionEngine } from '../../src/projections/sqlite/engine';
+import { rankedSql } from '../../src/projections/sqlite/queries';
+import { ftsTable } from '../../src/projections/sqlite/tables';
 
 describe('ranked full-text query plan', () => {
   const plan = (db: Database.Database, sql: string, params: unknown[]) =>

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import * as path from 'node:path';
 import { openStore } from '../../src';
-import { LIVE, SHADOW, ftsTable, typeOfTable, typeTable } from '../../src/projections/tables';
+import { LIVE, SHADOW, ftsTable, typeOfTable, typeTable } from '../../src/projections/sqlite/tables';
 import { tempDir } from '../helpers/temp';
 import { RELIABILITY } from '../reliability/helpers/config';
 

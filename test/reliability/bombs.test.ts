@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { OsisError } from '../../src';
-import { loadSchema } from '../../src/api/schema';
-import { readSeedFile } from '../../src/api/seed';
+import { loadSchema } from '../../src/api/library/schema';
+import { readSeedFile } from '../../src/api/library/seed';
 import { tempDir } from '../helpers/temp';
 import { figure } from './helpers/config';
 import { assertDistIsCurrent } from './helpers/dist';
@@ -103,8 +103,8 @@ describe('bombs: deep nesting, comment floods and huge strings get a clear error
   it('refusing every bomb in one process with a 64 MiB heap keeps its peak RSS under 200 MB', () => {
     assertDistIsCurrent();
     const script = `
-      const { readSeedFile } = require('./dist/api/seed');
-      const { loadSchema } = require('./dist/api/schema');
+      const { readSeedFile } = require('./dist/api/library/seed');
+      const { loadSchema } = require('./dist/api/library/schema');
       const bombs = JSON.parse(process.argv[1]);
       const codes = bombs.map((b) => { try { b.kind === 'seed' ? readSeedFile(b.file) : loadSchema(b.file); return 'accepted'; } catch (e) { return e.code || String(e); } });
       process.stdout.write(JSON.stringify({ codes, maxRssMb: process.resourceUsage().maxRSS / 1024 }));

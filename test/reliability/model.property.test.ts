@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { openStore, type Store } from '../../src';
-import type { Collection } from '../../src/api/collection';
+import type { Collection } from '../../src/api/library/collection';
 import { fileFixture, memoryFixture, sqliteFixture, type BackendFixture } from '../conformance/backends';
 import { RELIABILITY, figure } from './helpers/config';
 import { MODEL_SCHEMA, Model, SIDS, WORDS, opArb, type Op, type Outcome } from './helpers/model';

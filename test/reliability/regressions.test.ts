@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { openStore } from '../../src';
-import { readSeedFile, seedStore } from '../../src/api/seed';
+import { readSeedFile, seedStore } from '../../src/api/library/seed';
 import { verifyLogDir } from '../../src/backends/file/verify-log';
 import { osis } from '../cli/run-osis';
 import { expectCode } from '../helpers/expect-error';

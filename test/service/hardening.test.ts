@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { MAX_FILTER_CONDITIONS, MAX_FILTER_VALUES } from '../../src/api/filter';
+import { MAX_FILTER_CONDITIONS, MAX_FILTER_VALUES } from '../../src/api/library/filter';
 import { OSIS_BIN } from '../cli/run-osis';
 import { tempDir } from '../helpers/temp';
 import { rawRequest, resultOf, startTestServer, type TestServer } from './helpers';

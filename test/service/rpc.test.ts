@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Collection } from '../../src/api/collection';
+import { Collection } from '../../src/api/library/collection';
 import { resultOf, startTestServer, type TestServer } from './helpers';
 
 describe('service: JSON-RPC over POST /rpc', () => {

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { InvalidInputError } from '../../log/errors';
-import { readInputStdin } from '../input-file';
-import { parseJsonInput } from '../json-input';
-import { MAX_OBJECT_BYTES } from '../validate';
-import { openStore, type Store } from '../store';
-import { DEFAULT_STORE_URL } from '../store-url';
+import { readInputStdin } from '../library/input-file';
+import { parseJsonInput } from '../library/json-input';
+import { MAX_OBJECT_BYTES } from '../library/validate';
+import { openStore, type Store } from '../library/store';
+import { DEFAULT_STORE_URL } from '../library/store-url';
 
 /** Options every command accepts, before or after its own words. */
 export interface GlobalOptions {

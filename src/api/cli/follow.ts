@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import type { Store } from '../store';
+import type { Store } from '../library/store';
 
 /** Options of `osis log --follow`. */
 export interface FollowOptions {

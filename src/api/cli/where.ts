@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../log/errors';
-import { parseScalar } from '../filter';
+import { parseScalar } from '../library/filter';
 
 const OPERATORS: [string, string][] = [
   ['>=', 'gte'],

@@ -3,8 +3,8 @@ import type { StoredEvent } from '../../log/event';
 import type { Durability } from '../../log/event-log';
 import { sortedCopy } from '../../log/otoml-value';
 import type { StoreSchema } from '../../projections/config';
-import type { SchemaInput } from '../schema';
-import { openStore, type Store } from '../store';
+import type { SchemaInput } from '../library/schema';
+import { openStore, type Store } from '../library/store';
 
 /** Options of `copyLog`. */
 export interface CopyOptions {

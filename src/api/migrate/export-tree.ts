@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError } from '../../log/errors';
-import type { Store } from '../store';
+import type { Store } from '../library/store';
 import { formatObjectFile, OBJECT_FILE_SUFFIX } from './legacy-file';
 
 /** What `exportTree` wrote. */

@@ -2,10 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, NotFoundError, OsisError } from '../../log/errors';
 import { sortedCopy } from '../../log/otoml-value';
-import type { ObjectRecord } from '../../projections/queries';
-import type { Store } from '../store';
-import { readInputFile } from '../input-file';
-import { MAX_OBJECT_BYTES, assertSid, assertTypeName } from '../validate';
+import type { ObjectRecord } from '../../projections/sqlite/queries';
+import type { Store } from '../library/store';
+import { readInputFile } from '../library/input-file';
+import { MAX_OBJECT_BYTES, assertSid, assertTypeName } from '../library/validate';
 import { OBJECT_FILE_SUFFIX, parseObjectFile } from './legacy-file';
 
 /** A file (or folder) that was not imported, and why. */

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../log/errors';
 import { encodeTableBody, fromParsedToml } from '../../log/otoml-value';
 import { parseToml } from '../../log/toml-codec';
-import { isPlainObject } from '../validate';
+import { isPlainObject } from '../library/validate';
 
 /**
  * One object file of the legacy OSIS file-per-object tree (`TYPE/…/SID.otoml`): a first line starting

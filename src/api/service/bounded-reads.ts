@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../log/event';
-import type { ReadBudget } from '../../projections/paged-find';
-import type { Store } from '../store';
+import type { ReadBudget } from '../../projections/sqlite/paged-find';
+import type { Store } from '../library/store';
 import { STORE_METHOD_SPECS, TYPE_METHOD } from './catalog';
 
 /** Events `log_read` reads at a time, between which it yields to the event loop and checks its signal. */

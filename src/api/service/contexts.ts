@@ -5,8 +5,8 @@ import { openTimeoutMs } from '../../log/busy-retry';
 import { ClosedError, CorruptError, InvalidInputError, LockedError } from '../../log/errors';
 import { makeDirs } from '../../log/make-dirs';
 import { writeFileAtomically } from '../../log/atomic-file';
-import { openStore, type OpenStoreOptions, type Store } from '../store';
-import { parseStoreUrl } from '../store-url';
+import { openStore, type OpenStoreOptions, type Store } from '../library/store';
+import { parseStoreUrl } from '../library/store-url';
 import { ServiceError } from './errors';
 
 /** The context used when a request names none. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { MAX_OBJECT_BYTES } from '../validate';
+import { MAX_OBJECT_BYTES } from '../library/validate';
 import { isLoopbackHostHeader, type TokenCheck } from './auth';
 import { DEFAULT_CONTEXT, type ContextRegistry } from './contexts';
 import { ServiceError, codeOf, httpStatusOf, isUnexpected, toRpcError } from './errors';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import pino, { type Logger } from 'pino';
 import { InvalidInputError } from '../../log/errors';
 import type { Durability } from '../../log/event-log';
-import type { SchemaInput } from '../schema';
+import type { SchemaInput } from '../library/schema';
 import { TokenCheck, assertToken, isLoopbackHost } from './auth';
 import { ContextRegistry, DEFAULT_CONTEXT_LIMITS } from './contexts';
 import { HttpApp } from './http';

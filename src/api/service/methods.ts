@@ -1,15 +1,15 @@
 import { InvalidInputError } from '../../log/errors';
 import type { ExpectedVersion, ObjectData } from '../../log/event';
 import type { StoreSchema } from '../../projections/config';
-import type { Collection, WriteOptions } from '../collection';
-import type { PointInTime } from '../point-in-time';
-import type { Store } from '../store';
-import { assertTypeName, isPlainObject } from '../validate';
+import type { Collection, WriteOptions } from '../library/collection';
+import type { PointInTime } from '../library/point-in-time';
+import type { Store } from '../library/store';
+import { assertTypeName, isPlainObject } from '../library/validate';
 import { GENERIC_METHOD, STORE_METHOD_SPECS, TYPE_METHOD, genericMethodSpecs, typeMethodSpecs, type MethodSpec, type StoreMethod, type TypeOp } from './catalog';
 import type { ContextRegistry } from './contexts';
 import { namedParams, optionalBoolean, optionalInteger } from './params';
 import { boundedLogRead, declaredRows } from './bounded-reads';
-import type { ReadBudget } from '../../projections/paged-find';
+import type { ReadBudget } from '../../projections/sqlite/paged-find';
 
 /** What a call knows about the HTTP request it came in. */
 export interface CallContext {

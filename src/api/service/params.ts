@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../../log/errors';
-import { checkJsonValue, isPlainObject } from '../validate';
+import { checkJsonValue, isPlainObject } from '../library/validate';
 import { echo } from './errors';
 
 /** The JSON Schema of one named parameter, or a function of the object type it applies to. */

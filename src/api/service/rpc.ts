@@ -1,8 +1,8 @@
 import { JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCID, type JSONRPCRequest, type JSONRPCResponse } from 'json-rpc-2.0';
-import { MAX_DEPTH } from '../validate';
-import { scanJson, unsafeIntegerError } from '../json-input';
+import { MAX_DEPTH } from '../library/validate';
+import { scanJson, unsafeIntegerError } from '../library/json-input';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { ReadBudget } from '../../projections/paged-find';
+import type { ReadBudget } from '../../projections/sqlite/paged-find';
 import { ServiceError, echo, isUnexpected, toRpcError } from './errors';
 import type { CallContext, MethodTable } from './methods';
 

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import { InvalidInputError } from '../../log/errors';
-import type { Store } from '../store';
-import { assertTypeName } from '../validate';
+import type { Store } from '../library/store';
+import { assertTypeName } from '../library/validate';
 import { toRpcError } from './errors';
 import type { SubscriberView } from './metrics';
 

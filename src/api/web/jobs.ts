@@ -1,6 +1,6 @@
 import type { IntegrityProblem } from '../../log/event-log';
 import { isOsisError } from '../../log/errors';
-import type { Store } from '../store';
+import type { Store } from '../library/store';
 import { ServiceError } from '../service/errors';
 
 /** What a job does: a blue-green rebuild of the projections, or a parity check (`verify`). */

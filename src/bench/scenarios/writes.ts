@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Store } from '../../api/store';
+import type { Store } from '../../api/library/store';
 import type { Durability } from '../../log/event-log';
 import type { BenchContext } from '../context';
 import { BENCH_TYPE, DocGenerator } from '../data';

@@ -4,8 +4,8 @@ import { expect } from 'chai';
 import type { Store } from '../../../src';
 import type { StoredEvent } from '../../../src/log/event';
 import { foldLog } from '../../../src/projections/fold';
-import { writeFold } from '../../../src/projections/rebuild';
-import { LIVE, ensureProjectionTables, ftsTables } from '../../../src/projections/tables';
+import { writeFold } from '../../../src/projections/sqlite/rebuild';
+import { LIVE, ensureProjectionTables, ftsTables } from '../../../src/projections/sqlite/tables';
 
 /** One object as an independent fold of the log says it must be in the current state. */
 export interface ExpectedRow {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { InvalidInputError } from '../../../log/errors';
-import { isPlainObject } from '../../validate';
+import { isPlainObject } from '../../library/validate';
 import { intOption, jsonArgument, printJson, withStore } from '../context';
 import { parseWhere } from '../where';
 

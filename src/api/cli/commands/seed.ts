@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { readSeedFile, seedStore } from '../../seed';
+import { readSeedFile, seedStore } from '../../library/seed';
 import { printJson, withStore } from '../context';
 
 /** seed FILE: create-if-absent for every object of a TOML or JSON seed file. */

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../../log/errors';
 import type { StoredEvent } from '../../../log/event';
-import { assertTypeName } from '../../validate';
+import { assertTypeName } from '../../library/validate';
 import { html, type Html } from '../html';
 import { cellText, ctx, href, num, page, segment } from '../layout';
 import type { PageInput } from './page-input';

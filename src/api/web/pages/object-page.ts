@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../../../log/event';
-import type { ObjectRecord } from '../../../projections/queries';
-import { parsePointInTime, resolveAt } from '../../point-in-time';
+import type { ObjectRecord } from '../../../projections/sqlite/queries';
+import { parsePointInTime, resolveAt } from '../../library/point-in-time';
 import { diffObjects, type FieldDiff } from '../diff';
 import { html, type Html, type Renderable } from '../html';
 import { ctx, facts, fullText, href, num, page, segment } from '../layout';

@@ -1,4 +1,4 @@
-import type { Store } from '../../store';
+import type { Store } from '../../library/store';
 import type { Frame } from '../layout';
 
 /** What a page handler gets: the context's store, the query, and the frame bits the server decides. */

@@ -1,4 +1,4 @@
-import { listCheckpoints } from '../../../projections/subscriber-checkpoints';
+import { listCheckpoints } from '../../../projections/sqlite/subscriber-checkpoints';
 import { html, type Html } from '../html';
 import type { Job } from '../jobs';
 import { ctx, facts, href, num, page } from '../layout';

@@ -1,8 +1,8 @@
 import { InvalidInputError } from '../../../log/errors';
 import { indexedFields } from '../../../projections/config';
-import { indexValue } from '../../../projections/tables';
-import { encodeCursor } from '../../cursor';
-import { formatScalar, parseScalar } from '../../filter';
+import { indexValue } from '../../../projections/sqlite/tables';
+import { encodeCursor } from '../../library/cursor';
+import { formatScalar, parseScalar } from '../../library/filter';
 import { html, type Html } from '../html';
 import { cellText, ctx, href, num, page, segment } from '../layout';
 import type { PageInput } from './page-input';

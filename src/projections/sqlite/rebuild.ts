@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import { CorruptError } from '../log/errors';
-import type { EventLog } from '../log/event-log';
-import type { StoreSchema } from './config';
+import { CorruptError } from '../../log/errors';
+import type { EventLog } from '../../log/event-log';
+import type { StoreSchema } from '../config';
 import { CurrentStateProjection } from './current-state';
-import { foldLog, foldParity, type FoldedLog, type ProgressFn } from './fold';
+import { foldLog, foldParity, type FoldedLog, type ProgressFn } from '../fold';
 import { FullTextProjection } from './fulltext';
 import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, championTables, dropProjectionTables, ensureProjectionTables, ftsTable, ftsTables, typeOfTable, typeTable, type TableNames } from './tables';
 import { withRebuildLease, type RebuildLease } from './rebuild-lease';

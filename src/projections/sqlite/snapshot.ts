@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import type { EventLog } from '../log/event-log';
-import type { StoreSchema } from './config';
-import { foldLog, type FoldLimit, type ProgressFn } from './fold';
+import type { EventLog } from '../../log/event-log';
+import type { StoreSchema } from '../config';
+import { foldLog, type FoldLimit, type ProgressFn } from '../fold';
 import { ProjectionQueries } from './queries';
 import { writeFold } from './rebuild';
 import { CURRENT_STATE, FULL_TEXT, LIVE, ensureProjectionTables } from './tables';

@@ -1,5 +1,5 @@
 import { EMPTY, Observable, Subscription, concatMap, defer, from, take, type ObservableInput } from 'rxjs';
-import type { StoredEvent } from '../log/event';
+import type { StoredEvent } from '../../log/event';
 
 /** What one read of the log returned. */
 export interface FeedBatch {

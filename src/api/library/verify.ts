@@ -1,8 +1,8 @@
-import type { IntegrityProblem } from '../log/event-log';
-import type { EventLog } from '../log/event-log';
-import { foldEvents, type FoldedObject } from '../projections/fold';
-import type { ProjectionEngine } from '../projections/engine';
-import type { ProgressFn } from '../projections/engine';
+import type { IntegrityProblem } from '../../log/event-log';
+import type { EventLog } from '../../log/event-log';
+import { foldEvents, type FoldedObject } from '../../projections/fold';
+import type { ProjectionEngine } from '../../projections/sqlite/engine';
+import type { ProgressFn } from '../../projections/sqlite/engine';
 
 /** What `osis verify` reports. */
 export interface VerifyReport {

@@ -1,7 +1,7 @@
 import { EMPTY, Observable, defer, from, merge, of, timer } from 'rxjs';
-import { InvalidInputError } from '../log/errors';
-import type { StoredEvent } from '../log/event';
-import type { EventLog } from '../log/event-log';
+import { InvalidInputError } from '../../log/errors';
+import type { StoredEvent } from '../../log/event';
+import type { EventLog } from '../../log/event-log';
 import { pullLoop, type FeedBatch } from './pull-loop';
 import { assertTypeName } from './validate';
 

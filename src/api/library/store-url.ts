@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../log/errors';
+import { InvalidInputError } from '../../log/errors';
 
 /** The default store when neither `--store` nor `OSIS_STORE` is given. */
 export const DEFAULT_STORE_URL = 'sqlite:./data/osis.db';

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../log/errors';
+import { InvalidInputError } from '../../log/errors';
 import { MAX_DEPTH, MAX_OBJECT_BYTES, checkJsonValue } from './validate';
 
 /**

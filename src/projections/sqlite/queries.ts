@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { InvalidInputError } from '../log/errors';
-import { indexedFields, type StoreSchema } from './config';
+import { InvalidInputError } from '../../log/errors';
+import { indexedFields, type StoreSchema } from '../config';
 import { terms } from './bm25';
 import { ChampionLists } from './champions';
 import { toFtsExpression } from './fts-query';

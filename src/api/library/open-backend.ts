@@ -1,12 +1,12 @@
 import Database from 'better-sqlite3';
-import { MemoryEventLog } from '../backends/memory/memory-log';
-import { FileEventLog } from '../backends/file/file-log';
-import { SqliteEventLog } from '../backends/sqlite/sqlite-log';
-import { retryOpening } from '../log/busy-retry';
-import { InvalidInputError } from '../log/errors';
-import type { Durability, EventLog } from '../log/event-log';
-import type { StoreSchema } from '../projections/config';
-import { ProjectionEngine } from '../projections/engine';
+import { MemoryEventLog } from '../../backends/memory/memory-log';
+import { FileEventLog } from '../../backends/file/file-log';
+import { SqliteEventLog } from '../../backends/sqlite/sqlite-log';
+import { retryOpening } from '../../log/busy-retry';
+import { InvalidInputError } from '../../log/errors';
+import type { Durability, EventLog } from '../../log/event-log';
+import type { StoreSchema } from '../../projections/config';
+import { ProjectionEngine } from '../../projections/sqlite/engine';
 import { uniqueSpec } from './schema';
 import { parseStoreUrl } from './store-url';
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../log/busy-retry';
-import { NoSpaceError, isNoSpace, OsisError } from '../log/errors';
+import { ConnectionBusy, isLockBusy, retryWhileBusy } from '../../log/busy-retry';
+import { NoSpaceError, isNoSpace, OsisError } from '../../log/errors';
 
 /** How long a projection writer waits for the write lock before giving up with the busy error. */
 export const LOCK_WAIT_MS = 30_000;

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { InvalidInputError } from '../log/errors';
+import { InvalidInputError } from '../../log/errors';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 

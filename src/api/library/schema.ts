@@ -1,8 +1,8 @@
-import { InvalidInputError } from '../log/errors';
-import { parseToml } from '../log/toml-codec';
+import { InvalidInputError } from '../../log/errors';
+import { parseToml } from '../../log/toml-codec';
 import { readInputFile } from './input-file';
-import type { UniqueSpec } from '../log/event-log';
-import type { StoreSchema, TypeConfig } from '../projections/config';
+import type { UniqueSpec } from '../../log/event-log';
+import type { StoreSchema, TypeConfig } from '../../projections/config';
 import { assertFieldName, assertTypeName, isPlainObject } from './validate';
 
 /** The schema as written by a user: `{ types: { user: { index?, unique?, text? } } }`. */

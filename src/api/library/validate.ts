@@ -1,5 +1,5 @@
-import { InvalidInputError } from '../log/errors';
-import type { ExpectedVersion } from '../log/event';
+import { InvalidInputError } from '../../log/errors';
+import type { ExpectedVersion } from '../../log/event';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const SID = /^[0-9A-Za-z][0-9A-Za-z_.-]{0,127}$/;

@@ -1,7 +1,7 @@
-import { InvalidInputError } from '../log/errors';
-import type { StoredEvent } from '../log/event';
-import { foldEvents, type FoldedObject } from '../projections/fold';
-import type { ObjectRecord } from '../projections/queries';
+import { InvalidInputError } from '../../log/errors';
+import type { StoredEvent } from '../../log/event';
+import { foldEvents, type FoldedObject } from '../../projections/fold';
+import type { ObjectRecord } from '../../projections/sqlite/queries';
 
 /** A log position (>= 0), a Date, or an ISO 8601 time. */
 export type PointInTime = number | Date | string;

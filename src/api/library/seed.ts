@@ -1,6 +1,6 @@
-import { InvalidInputError, VersionConflictError } from '../log/errors';
-import { fromParsedToml } from '../log/otoml-value';
-import { parseToml } from '../log/toml-codec';
+import { InvalidInputError, VersionConflictError } from '../../log/errors';
+import { fromParsedToml } from '../../log/otoml-value';
+import { parseToml } from '../../log/toml-codec';
 import { readInputFile } from './input-file';
 import { jsonBoundsInspector, parseJsonInput } from './json-input';
 import type { Store } from './store';

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../log/errors';
+import { InvalidInputError } from '../../log/errors';
 
 /** Where the next page starts: after a sid (sid order) or at an offset (ranked text order). */
 export type CursorState = { afterSid: string } | { offset: number };

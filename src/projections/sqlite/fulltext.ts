@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { fullTextBody, type StoreSchema } from './config';
+import { fullTextBody, type StoreSchema } from '../config';
 import { FULL_TEXT, LIVE, championTables, ftsTable, ftsTables, type ObjectRow, type TableNames } from './tables';
 import { ChampionLists, type ChampionBuilder } from './champions';
 import { writeTransaction } from './transactions';

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '../log/errors';
+import { InvalidInputError } from '../../log/errors';
 
 /**
  * Translate a user's search text into an FTS5 expression in which every term is a quoted string, so

@@ -1,17 +1,17 @@
 import type Database from 'better-sqlite3';
-import type { StoredEvent } from '../log/event';
-import type { EventLog } from '../log/event-log';
-import { fingerprint, indexedFields, type StoreSchema } from './config';
+import type { StoredEvent } from '../../log/event';
+import type { EventLog } from '../../log/event-log';
+import { fingerprint, indexedFields, type StoreSchema } from '../config';
 import { CountQueries } from './counts';
 import { CurrentStateProjection } from './current-state';
-import type { ProgressFn } from './fold';
+import type { ProgressFn } from '../fold';
 import { FullTextProjection } from './fulltext';
 import { ProjectionQueries } from './queries';
 import { blueGreenRebuild, type RebuildResult } from './rebuild';
 import { CURRENT_STATE, FULL_TEXT, LIVE, ensureProjectionTables } from './tables';
 import { writeTransaction } from './transactions';
 
-export type { ProgressFn } from './fold';
+export type { ProgressFn } from '../fold';
 export type { RebuildResult } from './rebuild';
 
 const READ_BATCH = 20_000;

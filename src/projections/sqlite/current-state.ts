@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { StoredEvent } from '../log/event';
-import { indexedFields, type StoreSchema } from './config';
-import { parityHash, type FoldedObject } from './fold';
+import type { StoredEvent } from '../../log/event';
+import { indexedFields, type StoreSchema } from '../config';
+import { parityHash, type FoldedObject } from '../fold';
 import type { FullTextProjection } from './fulltext';
 import { CURRENT_STATE, LIVE, indexValue, type TableNames } from './tables';
 

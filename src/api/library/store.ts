@@ -1,13 +1,13 @@
 import type Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import { Subject, takeUntil, type Observable } from 'rxjs';
-import { ClosedError, InvalidInputError } from '../log/errors';
-import type { ProposedEvent, StoredEvent } from '../log/event';
-import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../log/event-log';
-import type { StoreSchema } from '../projections/config';
-import type { ProgressFn, ProjectionEngine, RebuildResult } from '../projections/engine';
-import { SubscriberCheckpoints, listCheckpoints, type SubscriberCheckpoint } from '../projections/subscriber-checkpoints';
-import { writeTransaction } from '../projections/transactions';
+import { ClosedError, InvalidInputError } from '../../log/errors';
+import type { ProposedEvent, StoredEvent } from '../../log/event';
+import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../../log/event-log';
+import type { StoreSchema } from '../../projections/config';
+import type { ProgressFn, ProjectionEngine, RebuildResult } from '../../projections/sqlite/engine';
+import { SubscriberCheckpoints, listCheckpoints, type SubscriberCheckpoint } from '../../projections/sqlite/subscriber-checkpoints';
+import { writeTransaction } from '../../projections/sqlite/transactions';
 import { changeBatches, changeFeed, processChanges, type ChangesOptions, type ProcessedBatch } from './change-feed';
 import {
   NamedSubscriber,
@@ -22,7 +22,7 @@ import { Collection } from './collection';
 import { openBackend, type OpenedBackend } from './open-backend';
 import { loadSchema, type SchemaInput } from './schema';
 import { DEFAULT_STORE_URL } from './store-url';
-import { buildSnapshot } from '../projections/snapshot';
+import { buildSnapshot } from '../../projections/sqlite/snapshot';
 import { parsePointInTime, type PointInTime } from './point-in-time';
 import { verifyStore, type VerifyReport } from './verify';
 import { assertTypeName } from './validate';

@@ -1,5 +1,5 @@
-import { InvalidInputError } from '../log/errors';
-import type { FilterClause, FilterOp } from '../projections/queries';
+import { InvalidInputError } from '../../log/errors';
+import type { FilterClause, FilterOp } from '../../projections/sqlite/queries';
 import { assertFieldName, assertWellFormed, isPlainObject } from './validate';
 
 const OPS = new Set<FilterOp>(['eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in']);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { LockedError } from '../log/errors';
+import { LockedError } from '../../log/errors';
 import { writeTransaction } from './transactions';
 
 /** A rebuilder that has not shown life for this long is taken for dead, and its lease can be taken over. */

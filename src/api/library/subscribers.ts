@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3';
 import { defer, type Subscription } from 'rxjs';
-import { InvalidInputError } from '../log/errors';
-import type { StoredEvent } from '../log/event';
-import type { EventLog } from '../log/event-log';
-import type { SubscriberCheckpoints, SubscriberKind } from '../projections/subscriber-checkpoints';
-import { writeTransaction } from '../projections/transactions';
+import { InvalidInputError } from '../../log/errors';
+import type { StoredEvent } from '../../log/event';
+import type { EventLog } from '../../log/event-log';
+import type { SubscriberCheckpoints, SubscriberKind } from '../../projections/sqlite/subscriber-checkpoints';
+import { writeTransaction } from '../../projections/sqlite/transactions';
 import { feedSettings, logFeed, type ChangesOptions, type FeedSettings } from './change-feed';
 import type { FeedBatch } from './pull-loop';
 
