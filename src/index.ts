@@ -1,4 +1,8 @@
-/** The public surface of osis-store. */
+/**
+ * The public surface of osis-store: the embedded library (openStore, Store, Collection, the change
+ * feed, subscribers and user projections). It loads no HTTP server and no metrics: the JSON-RPC service
+ * is `osis-store/service`, import/export/copy are `osis-store/migrate`.
+ */
 export { openStore, Store } from './api/library/store';
 export type { OpenStoreOptions, LogReader, StoreStats } from './api/library/store';
 export { Collection } from './api/library/collection';
@@ -13,18 +17,15 @@ export type {
   SubscriberState,
   NamedSubscription,
 } from './api/library/subscribers';
-export type { SubscriberKind } from './projections/sqlite/subscriber-checkpoints';
+export type { SubscriberKind, ProjectionStore, ProjectionTransaction, RebuildResult } from './projections/projection-store';
+export type { SqliteProjectionTransaction } from './projections/sqlite/sqlite-projection-store';
 export type { PointInTime } from './api/library/point-in-time';
 export { DEFAULT_STORE_URL } from './api/library/store-url';
-export { importTree, exportTree, copyLog } from './api/migrate';
-export type { ImportReport, ImportOptions, BadFile, ExportReport, ExportOptions, CopyReport, CopyOptions } from './api/migrate';
-export { startServer } from './api/service';
-export type { ServerOptions, RunningServer } from './api/service';
 export type { SchemaInput } from './api/library/schema';
-export type { ObjectRecord } from './projections/sqlite/queries';
+export type { ObjectRecord } from './projections/projection-store';
 export type { StoreSchema, TypeConfig } from './projections/config';
 export type { EventLog, AppendOptions, ReadAllOptions, Durability, UniqueSpec, WatchOptions, LogWatcher } from './log/event-log';
-export type { StoredEvent, ProposedEvent, EventKind, ExpectedVersion, EventMetadata, ObjectData } from './log/event';
+export type { StoredEvent, ProposedEvent, EncodedEvent, EventKind, ExpectedVersion, EventMetadata, ObjectData } from './log/event';
 export {
   OsisError,
   NotFoundError,
@@ -37,5 +38,5 @@ export {
   NoSpaceError,
   IdempotencyConflictError,
 } from './log/errors';
-export type { ReadBudget } from './projections/sqlite/paged-find';
+export type { ReadBudget } from './projections/projection-store';
 export type { ErrorCode } from './log/errors';

@@ -8,10 +8,10 @@ import { fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { openStore } from '../api/library/store';
-import { InvalidInputError } from '../log/errors';
-import type { Durability } from '../log/event-log';
-import type { ProposedEvent } from '../log/event';
+import { openStore } from '../index';
+import { InvalidInputError } from '../index';
+import type { Durability } from '../index';
+import type { ProposedEvent } from '../index';
 
 /** Options of `benchFeed`. */
 export interface FeedBenchOptions {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InvalidInputError } from '../log/errors';
+import { InvalidInputError } from '../index';
 import { BenchContext, sizesFor } from './context';
 import { checkTargets } from './report';
 import { runFind, runGet } from './scenarios/reads';

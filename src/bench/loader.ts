@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
-import type { Store } from '../api/library/store';
-import type { EventKind, ProposedEvent } from '../log/event';
+import type { Store } from '../index';
+import type { EventKind, ProposedEvent } from '../index';
 import { BENCH_TYPE, bulkSid, DocGenerator } from './data';
 import { fastUlid } from './fast-ulid';
 import { now } from './stats';

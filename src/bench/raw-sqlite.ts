@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { LOG_SCHEMA } from '../backends/sqlite/log-schema';
-import type { Durability } from '../log/event-log';
+import type { Durability } from '../index';
 import { ensureProjectionTables, ftsTable, LIVE } from '../projections/sqlite/tables';
 import { BENCH_TYPE } from './data';
 import { fastUlid } from './fast-ulid';

@@ -394,7 +394,7 @@ async function serveInChild(spec: ServerSpec): Promise<void> {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pino = require('pino') as typeof import('pino');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { startServer } = require('../api/service') as typeof import('../api/service');
+    const { startServer } = require('../service') as typeof import('../service');
     const logger = pino.default({ level: spec.accessLog ? 'info' : 'warn' }, pino.destination({ dest: os.devNull, sync: false }));
     const server = await startServer({
       storeUrl: spec.storeUrl!,

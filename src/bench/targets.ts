@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openStore, type Store } from '../api/library/store';
-import type { Durability } from '../log/event-log';
+import { openStore, type Store } from '../index';
+import type { Durability } from '../index';
 import { BENCH_SCHEMA } from './data';
 
 /**

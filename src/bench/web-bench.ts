@@ -3,8 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
-import { startServer } from '../api/service';
-import { openStore } from '../api/library/store';
+import { startServer } from '../service';
+import { openStore } from '../index';
 import { BENCH_TYPE, RARE_TERMS, bulkSid } from './data';
 import { insertIntoSqliteLog } from './loader';
 

@@ -1,3 +1,4 @@
+import type { UniqueSpec } from '../log/event-log';
 /** What the projections need to know about one declared type. */
 export interface TypeConfig {
   /** Fields with an equality/range index. */
@@ -41,4 +42,17 @@ export function fingerprint(value: unknown): string {
   return JSON.stringify(value, (_k, v) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
+}
+
+/** The unique fields per type, as the log enforces them. */
+export function uniqueSpec(schema: StoreSchema): UniqueSpec {
+  return Object.fromEntries(Object.entries(schema.types).map(([type, config]) => [type, config.unique]));
+}
+
+/** A value in its index form (the field index and facets hold these) (scalars only), or undefined when not indexable. */
+export function indexValue(value: unknown): string | number | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return undefined;
 }

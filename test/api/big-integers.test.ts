@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { importTree, openStore } from '../../src';
+import { openStore } from '../../src';
+import { importTree } from '../../src/migrate';
 import { readSeedFile } from '../../src/api/library/seed';
 import { osis } from '../cli/run-osis';
 import { tempDir } from '../helpers/temp';

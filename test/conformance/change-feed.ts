@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { openBackend } from '../../src/api/library/open-backend';
+import { openBackend } from '../../src/api/library/backends';
 import { parseSchema } from '../../src/api/library/schema';
 import type { ProposedEvent, StoredEvent } from '../../src';
 import type { BackendFixture } from './backends';

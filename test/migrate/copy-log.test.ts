@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import * as path from 'node:path';
-import { copyLog, openStore, type Store } from '../../src';
+import { openStore, type Store } from '../../src';
+import { copyLog } from '../../src/migrate';
 import { tempDir } from '../helpers/temp';
 import { expectCode } from '../helpers/expect-error';
 

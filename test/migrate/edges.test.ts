@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { copyLog, exportTree, importTree, openStore } from '../../src';
+import { openStore } from '../../src';
+import { copyLog, exportTree, importTree } from '../../src/migrate';
 import { osis } from '../cli/run-osis';
 import { expectCode } from '../helpers/expect-error';
 import { tempDir } from '../helpers/temp';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exportTree, importTree, openStore, type Store } from '../../src';
+import { openStore, type Store } from '../../src';
+import { exportTree, importTree } from '../../src/migrate';
 import { parseObjectFile } from '../../src/api/migrate/legacy-file';
 import { tempDir } from '../helpers/temp';
 import { expectCode } from '../helpers/expect-error';

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exportTree, importTree, openStore } from '../../src';
+import { openStore } from '../../src';
+import { exportTree, importTree } from '../../src/migrate';
 import { parseObjectFile } from '../../src/api/migrate/legacy-file';
 import { tempDir } from '../helpers/temp';
 

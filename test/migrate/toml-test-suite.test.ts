@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { importTree, openStore, type Store } from '../../src';
+import { openStore, type Store } from '../../src';
+import { importTree } from '../../src/migrate';
 import { decodeFrame, encodeFrame, readFrame } from '../../src/log/otoml-record';
 import { fromParsedToml } from '../../src/log/otoml-value';
 import { parseToml } from '../../src/log/toml-codec';

@@ -12,7 +12,7 @@ function compare(store: Store) {
   const engine = store.projectionEngine;
   const scanned = engine.db.prepare('SELECT type, field, value, count(*) AS n FROM object_index GROUP BY type, field, value ORDER BY 1, 2, 3').all();
   const kept = engine.db.prepare('SELECT type, field, value, n FROM object_facets ORDER BY 1, 2, 3').all();
-  return { types: engine.counts.types(), scannedTypes: engine.queries.counts(), kept, scanned };
+  return { types: engine.countQueries.types(), scannedTypes: engine.queries.counts(), kept, scanned };
 }
 
 describe('maintained counts (object_counts, object_facets)', function () {
@@ -34,7 +34,7 @@ describe('maintained counts (object_counts, object_facets)', function () {
         await users._new({ country: 'nl', email: '4@x' }, { sid: 'u4' });
         await store.collection('note')._delete('n1');
         await store.catchUp();
-        const counts = store.projectionEngine.counts;
+        const counts = store.projectionEngine.countQueries;
         expect(counts.types()).to.deep.equal({ user: 29 });
         expect(counts.type('note')).to.equal(0);
         expect(counts.value('user', 'country', 'fr')).to.equal(1);
@@ -81,10 +81,10 @@ describe('maintained counts (object_counts, object_facets)', function () {
     db.close();
     const reopened = await openStore(`sqlite:${file}`, { schema: SCHEMA, durability: 'normal' });
     try {
-      expect(reopened.projectionEngine.counts.types()).to.deep.equal({ user: 20 });
-      expect(reopened.projectionEngine.counts.value('user', 'country', 'nl')).to.equal(5);
+      expect(reopened.projectionEngine.countQueries.types()).to.deep.equal({ user: 20 });
+      expect(reopened.projectionEngine.countQueries.value('user', 'country', 'nl')).to.equal(5);
       await reopened.collection('user')._delete('u0');
-      expect(reopened.projectionEngine.counts.value('user', 'country', 'nl')).to.equal(4);
+      expect(reopened.projectionEngine.countQueries.value('user', 'country', 'nl')).to.equal(4);
       expect((await reopened.stats()).objects).to.deep.equal({ user: 19 });
       expect(reopened.projectionEngine.db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").pluck().get()).to.equal(4);
     } finally {
@@ -109,7 +109,7 @@ describe('maintained counts (object_counts, object_facets)', function () {
     const store = await openStore('memory:', { schema: SCHEMA });
     try {
       for (let i = 0; i < 12; i++) await store.collection('user')._new({ country: i < 8 ? 'be' : 'nl', email: `${i}@x` }, { sid: `u${i}` });
-      const counts = store.projectionEngine.counts;
+      const counts = store.projectionEngine.countQueries;
       const sample = counts.facetsOf('user', ['u0', 'u1', 'u9']);
       expect(sample.get('country')).to.deep.equal([{ value: 'be', count: 2 }, { value: 'nl', count: 1 }]);
       expect(counts.facet('user', 'email', 10, 5)).to.deep.equal({ field: 'email', values: [], distinct: 6 });

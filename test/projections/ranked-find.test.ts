@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { ProjectionEngine } from '../../src/projections/sqlite/engine';
+import { SqliteProjectionStore } from '../../src/projections/sqlite/sqlite-projection-store';
 import { rankedSql } from '../../src/projections/sqlite/queries';
 import { ftsTable } from '../../src/projections/sqlite/tables';
 
@@ -8,9 +8,9 @@ describe('ranked full-text query plan', () => {
   const plan = (db: Database.Database, sql: string, params: unknown[]) =>
     (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
 
-  async function engine(): Promise<{ db: Database.Database; engine: ProjectionEngine }> {
+  async function engine(): Promise<{ db: Database.Database; engine: SqliteProjectionStore }> {
     const db = new Database(':memory:');
-    const e = new ProjectionEngine(db, { types: { doc: { index: ['tag'], unique: [], text: ['body'] } } });
+    const e = new SqliteProjectionStore(db, { types: { doc: { index: ['tag'], unique: [], text: ['body'] } } });
     const ts = new Date().toISOString();
     db.transaction(() =>
       e.currentState.apply(

@@ -1,16 +1,15 @@
 import { IdempotencyConflictError, NotFoundError, InvalidInputError, VersionConflictError } from '../../log/errors';
-import type { EventMetadata, ExpectedVersion, ObjectData, StoredEvent } from '../../log/event';
+import type { EventMetadata, ExpectedVersion, ObjectData, ProposedEvent, StoredEvent } from '../../log/event';
+import type { AppendOptions } from '../../log/event-log';
+import type { FoldLimit } from '../../projections/fold';
+export type { ObjectRecord, ReadBudget } from '../../projections/projection-store';
 import { newEventId } from '../../log/ids';
-import type { ProjectionEngine } from '../../projections/sqlite/engine';
-import type { FilterClause, ObjectRecord, Page } from '../../projections/sqlite/queries';
+import type { FilterClause, FindQuery, ObjectRecord, Page, ProjectionStore, ReadBudget } from '../../projections/projection-store';
 import { decodeCursor, encodeCursor } from './cursor';
 import { parseFilter } from './filter';
 import { mergePatch } from './merge-patch';
-import { pagedFind, type ReadBudget } from '../../projections/sqlite/paged-find';
-import { buildSnapshot } from '../../projections/sqlite/snapshot';
 import { parsePointInTime, resolveAt, type PointInTime } from './point-in-time';
 import { checkSeed, isAlreadySeeded, seedStore } from './seed';
-import type { Store } from './store';
 import { assertSid, assertWellFormed, checkExpectedVersion, checkLimit, checkObject, checkOptions, isPlainObject } from './validate';
 
 /** Options shared by every write. */
@@ -62,9 +61,33 @@ const NEW_OPTIONS = ['sid', ...WRITE_OPTIONS] as const;
 const GET_OPTIONS = ['at', 'withMeta'] as const;
 const PAGE_OPTIONS = ['limit', 'cursor', 'filter', 'text', 'at', 'budget'] as const;
 
+/**
+ * What a collection needs of its store (`Store` is one): the write path, the read sync, and the
+ * projection store and log that answer reads.
+ */
+export interface CollectionHost {
+  readonly projections: ProjectionStore;
+  /** Read access to the log (history, point-in-time reads). */
+  readonly log: { readStream(type: string, sid: string): Promise<StoredEvent[]> };
+  /** Append through the write gate; projections reflect the events when it resolves. */
+  append(events: ProposedEvent[], options?: AppendOptions): Promise<StoredEvent[]>;
+  /** Before a read: bring the projections level with what other writers committed. */
+  syncForRead(): Promise<void>;
+  /** Bring the projections level with every committed event. */
+  catchUp(): Promise<void>;
+  /** Answer a page as of a log position or a moment. */
+  findAt(at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>>;
+  assertOpen(): void;
+  collection(type: string): Collection;
+}
+
 /** The OSIS API of one object type. Every method is async and validates its input first. */
 export class Collection {
-  constructor(readonly type: string, private readonly store: Store, private readonly projections: ProjectionEngine) {}
+  private readonly projections: ProjectionStore;
+
+  constructor(readonly type: string, private readonly store: CollectionHost) {
+    this.projections = store.projections;
+  }
 
   /** Create an object; mints a ULID sid unless one is given (in the object or `options.sid`). */
   async _new(object: ObjectData, given?: NewOptions): Promise<ObjectData> {
@@ -113,11 +136,11 @@ export class Collection {
     if (options.at === undefined) await this.store.syncForRead();
     else this.store.assertOpen();
     if (options.at === undefined && !options.withMeta) {
-      const object = this.projections.queries.object(this.type, sid);
+      const object = await this.projections.object(this.type, sid);
       if (!object) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
       return object;
     }
-    const record = options.at !== undefined ? await this.readAt(sid, options.at) : this.projections.queries.get(this.type, sid);
+    const record = options.at !== undefined ? await this.readAt(sid, options.at) : await this.projections.get(this.type, sid);
     if (!record) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
     return options.withMeta ? record : record.object;
   }
@@ -143,7 +166,7 @@ export class Collection {
     const given = checkExpectedVersion(options.expectedVersion);
     for (let attempt = 0; ; attempt++) {
       await this.store.catchUp();
-      const current = this.projections.queries.get(this.type, sid);
+      const current = await this.projections.get(this.type, sid);
       if (!current) throw new NotFoundError(`${this.type}/${sid} not found`, { type: this.type, sid });
       const data = mergePatch(current.object, patch) as ObjectData;
       data.sid = sid;
@@ -168,7 +191,7 @@ export class Collection {
   async _exists(sid: string): Promise<boolean> {
     assertSid(sid);
     await this.store.syncForRead();
-    return this.projections.queries.exists(this.type, sid);
+    return this.projections.exists(this.type, sid);
   }
 
   /** Sids in sid order, a page at a time. */
@@ -209,19 +232,13 @@ export class Collection {
     const cursor = decodeCursor(options.cursor, ranked);
     const point = options.at !== undefined ? parsePointInTime(options.at as PointInTime) : undefined;
     if (!point) await this.store.syncForRead();
-    const snapshot = point ? await buildSnapshot(this.store.eventLog, this.projections.schema, point) : undefined;
-    if (ranked && !snapshot) await this.projections.ensureFullText();
-    const queries = snapshot?.queries ?? this.projections.queries;
-    let result: Page<string | ObjectRecord>;
-    try {
-      const text = options.text as string | undefined;
-      const afterSid = cursor && 'afterSid' in cursor ? cursor.afterSid : undefined;
-      const offset = cursor && 'offset' in cursor ? cursor.offset : undefined;
-      const query = { filter, text, limit, afterSid, offset };
-      result = snapshot ? queries.find(this.type, query, full) : await pagedFind(queries, this.type, query, full, options.budget);
-    } finally {
-      snapshot?.close();
-    }
+    const text = options.text as string | undefined;
+    const afterSid = cursor && 'afterSid' in cursor ? cursor.afterSid : undefined;
+    const offset = cursor && 'offset' in cursor ? cursor.offset : undefined;
+    const query: FindQuery = { filter, text, limit, afterSid, offset };
+    const result = point
+      ? await this.store.findAt(point, this.type, query, full)
+      : await this.projections.find(this.type, query, full, options.budget);
     const items = full ? (result.items as ObjectRecord[]).map((r) => r.object) : result.items;
     const next =
       result.nextAfterSid !== undefined

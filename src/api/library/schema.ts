@@ -1,7 +1,6 @@
 import { InvalidInputError } from '../../log/errors';
 import { parseToml } from '../../log/toml-codec';
 import { readInputFile } from './input-file';
-import type { UniqueSpec } from '../../log/event-log';
 import type { StoreSchema, TypeConfig } from '../../projections/config';
 import { assertFieldName, assertTypeName, isPlainObject } from './validate';
 
@@ -52,7 +51,5 @@ export function parseSchema(raw: unknown, where: string): StoreSchema {
   return { types };
 }
 
-/** The unique fields per type, as the log enforces them. */
-export function uniqueSpec(schema: StoreSchema): UniqueSpec {
-  return Object.fromEntries(Object.entries(schema.types).map(([type, config]) => [type, config.unique]));
-}
+export { indexedFields, indexValue } from '../../projections/config';
+export type { StoreSchema, TypeConfig } from '../../projections/config';

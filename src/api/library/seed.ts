@@ -3,8 +3,12 @@ import { fromParsedToml } from '../../log/otoml-value';
 import { parseToml } from '../../log/toml-codec';
 import { readInputFile } from './input-file';
 import { jsonBoundsInspector, parseJsonInput } from './json-input';
-import type { Store } from './store';
 import { assertSid, assertTypeName, checkJsonValue, checkObject, isPlainObject } from './validate';
+
+/** What seeding needs of a store: each type's create-if-absent (`Store` is one). */
+export interface SeedTarget {
+  collection(type: string): { _seedOne(object: Record<string, unknown>): Promise<boolean> };
+}
 
 /** Objects to seed, by type; every object carries its sid. */
 export type SeedObjects = Record<string, Record<string, unknown>[]>;
@@ -68,7 +72,7 @@ export function checkSeed(raw: unknown, where = 'seed'): SeedObjects {
  * leave existing ones alone. Safe to run from many replicas at once: each create is conditional on the
  * object's stream being empty, so exactly one `created` event per sid is ever written.
  */
-export async function seedStore(store: Store, objects: SeedObjects): Promise<SeedResult> {
+export async function seedStore(store: SeedTarget, objects: SeedObjects): Promise<SeedResult> {
   const result: SeedResult = { created: 0, existing: 0 };
   for (const [type, list] of Object.entries(objects)) {
     const outcomes = await Promise.allSettled(list.map((object) => store.collection(type)._seedOne(object)));

@@ -1,13 +1,12 @@
-import type Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import { Subject, takeUntil, type Observable } from 'rxjs';
 import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { ProposedEvent, StoredEvent } from '../../log/event';
 import type { AppendOptions, Durability, EventLog, ReadAllOptions } from '../../log/event-log';
+import type { OpenedBackend } from '../../projections/backend';
 import type { StoreSchema } from '../../projections/config';
-import type { ProgressFn, ProjectionEngine, RebuildResult } from '../../projections/sqlite/engine';
-import { SubscriberCheckpoints, listCheckpoints, type SubscriberCheckpoint } from '../../projections/sqlite/subscriber-checkpoints';
-import { writeTransaction } from '../../projections/sqlite/transactions';
+import type { FoldLimit } from '../../projections/fold';
+import type { FindQuery, ObjectRecord, Page, ProgressFn, ProjectionStore, ProjectionTransaction, RebuildResult, SubscriberCheckpoint } from '../../projections/projection-store';
 import { changeBatches, changeFeed, processChanges, type ChangesOptions, type ProcessedBatch } from './change-feed';
 import {
   NamedSubscriber,
@@ -19,10 +18,11 @@ import {
   type SubscriberHost,
 } from './subscribers';
 import { Collection } from './collection';
-import { openBackend, type OpenedBackend } from './open-backend';
+import { openBackend } from './backends';
 import { loadSchema, type SchemaInput } from './schema';
 import { DEFAULT_STORE_URL } from './store-url';
 import { buildSnapshot } from '../../projections/sqlite/snapshot';
+import { SqliteProjectionStore, type SqliteProjectionTransaction } from '../../projections/sqlite/sqlite-projection-store';
 import { parsePointInTime, type PointInTime } from './point-in-time';
 import { verifyStore, type VerifyReport } from './verify';
 import { assertTypeName } from './validate';
@@ -98,7 +98,7 @@ export class Store {
     assertTypeName(type);
     let collection = this.collections.get(type);
     if (!collection) {
-      collection = new Collection(type, this, this.backend.projections);
+      collection = new Collection(type, this);
       this.collections.set(type, collection);
     }
     return collection;
@@ -147,26 +147,39 @@ export class Store {
   }
 
   /**
-   * A user projection, applied exactly once: for each batch, `handler(events, { db })` runs inside a
-   * transaction of the projection database (better-sqlite3, the store's own file on `sqlite:`) that
-   * also moves the projection's checkpoint, so its writes and the checkpoint commit together or not
-   * at all. Events the checkpoint already covers are never handed over again, even when several
-   * processes run the same projection. The handler must be synchronous.
+   * A user projection, applied exactly once: for each batch, `handler(events, tx)` runs inside a
+   * transaction of the projection store's own kind that also moves the projection's checkpoint, so its
+   * writes and the checkpoint commit together or not at all. On sqlite, file and memory stores `tx` is
+   * `{ kind: 'sqlite', name, db }` (better-sqlite3, the store's own database on `sqlite:`) and the
+   * handler must be synchronous; see `ProjectionTransaction` for other stores. Events the checkpoint
+   * already covers are never handed over again, even when several processes run the same projection.
    */
-  async project(name: string, handler: ProjectionHandler, options: SubscribeOptions = {}): Promise<NamedSubscription> {
-    return this.startNamed(name, 'projection', handler, options);
+  async project<Tx extends ProjectionTransaction = SqliteProjectionTransaction>(
+    name: string,
+    handler: ProjectionHandler<Tx>,
+    options: SubscribeOptions = {},
+  ): Promise<NamedSubscription> {
+    return this.startNamed(name, 'projection', handler as unknown as ProjectionHandler, options);
   }
 
   /**
-   * Run `fn` with the projection database (better-sqlite3), serialised with projection writes: the
-   * way to read the tables of user projections. Keep `fn` synchronous and read-only. Like every read,
-   * it first brings the projections level with the log, so it sees this process's acknowledged writes.
+   * Run `fn` with the projection database of a sqlite, file or memory store (better-sqlite3),
+   * serialised with projection writes: the way to read the tables of user projections. Keep `fn`
+   * synchronous and read-only. Like every read, it first brings the projections level with the log, so
+   * it sees this process's acknowledged writes. Other stores: `readProjections`.
    */
-  async withProjectionDb<T>(fn: (db: Database.Database) => T): Promise<T> {
+  async withProjectionDb<T>(fn: (db: SqliteProjectionTransaction['db']) => T): Promise<T> {
+    return this.readProjections<T, SqliteProjectionTransaction>((tx) => {
+      if (tx.kind !== 'sqlite') throw new InvalidInputError(`the ${this.backendName} store has no SQLite projection database: use readProjections`);
+      return fn(tx.db);
+    });
+  }
+
+  /** As `withProjectionDb`, with the projection store's own transaction (`ProjectionTransaction`). */
+  async readProjections<T, Tx extends ProjectionTransaction = SqliteProjectionTransaction>(fn: (tx: Tx) => T): Promise<T> {
     this.assertOpen();
     await this.catchUp();
-    const projections = this.backend.projections;
-    return projections.runExclusive(() => fn(projections.db));
+    return (this.backend.projections as unknown as ProjectionStore<Tx>).read(fn);
   }
 
   private async startNamed(
@@ -177,27 +190,21 @@ export class Store {
   ): Promise<NamedSubscription> {
     this.assertOpen();
     assertSubscriberName(name);
-    const host = await this.subscribers();
+    const host = this.subscribers();
+    const saved = await host.projections.subscriberCheckpoint(name);
     this.assertOpen();
     if (this.named.has(name)) throw new InvalidInputError(`${kind} ${JSON.stringify(name)} is already running in this store`, { field: 'name' });
-    const subscriber = new NamedSubscriber(name, kind, host, handler, options);
+    const subscriber = new NamedSubscriber(name, kind, host, handler, options, saved);
     this.named.set(name, subscriber);
     return subscriber.start();
   }
 
-  private async subscribers(): Promise<SubscriberHost> {
-    if (!this.subscriberHost) {
-      const projections = this.backend.projections;
-      const db = projections.db;
-      const checkpoints = await projections.runExclusive(() => writeTransaction(db, () => new SubscriberCheckpoints(db)));
-      this.subscriberHost ??= {
-        log: this.backend.log,
-        db: projections.db,
-        checkpoints,
-        exclusive: (fn) => projections.runExclusive(fn),
-        release: (name) => this.named.delete(name),
-      };
-    }
+  private subscribers(): SubscriberHost {
+    this.subscriberHost ??= {
+      log: this.backend.log,
+      projections: this.backend.projections,
+      release: (name) => this.named.delete(name),
+    };
     return this.subscriberHost;
   }
 
@@ -227,6 +234,12 @@ export class Store {
     return { file, position: snapshot.position, events: snapshot.events, objects: snapshot.objects };
   }
 
+  /** @internal A page of `type` as the live tables would have answered at `at` (folds the log). */
+  findAt(at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>> {
+    this.assertOpen();
+    return this.backend.projections.findAt(this.backend.log, at, type, query, full);
+  }
+
   /** Counts per type, head position and checkpoints. */
   async stats(): Promise<StoreStats> {
     this.assertOpen();
@@ -234,10 +247,10 @@ export class Store {
     return {
       backend: this.backendName,
       head: await this.backend.log.head(),
-      objects: this.backend.projections.counts.types(),
-      checkpoints: this.backend.projections.checkpoints(),
+      objects: await this.backend.projections.counts(),
+      checkpoints: await this.backend.projections.checkpoints(),
       subscribers: Object.fromEntries(
-        listCheckpoints(this.backend.projections.db).map((c) => [c.name, { kind: c.kind, position: c.position }]),
+        (await this.backend.projections.subscriberCheckpoints()).map((c) => [c.name, { kind: c.kind, position: c.position }]),
       ),
     };
   }
@@ -258,7 +271,7 @@ export class Store {
     this.assertOpen();
     return this.gate.write(async () => {
       const stored = await this.backend.log.append(events, options);
-      if (!this.backend.inline) await this.backend.projections.catchUp(this.backend.log, stored);
+      if (this.appliesAfterAppend) await this.backend.projections.catchUp(this.backend.log, stored);
       return stored;
     });
   }
@@ -270,7 +283,7 @@ export class Store {
     if (!log.importEvents) throw new InvalidInputError(`the ${log.backend} backend cannot import positioned events`);
     await this.gate.write(async () => {
       await log.importEvents!(events);
-      if (!this.backend.inline) await this.backend.projections.catchUp(log, events);
+      if (this.appliesAfterAppend) await this.backend.projections.catchUp(log, events);
     });
   }
 
@@ -280,15 +293,20 @@ export class Store {
    */
   async syncForRead(): Promise<void> {
     this.assertOpen();
-    if (!this.backend.needsReadCatchUp) return;
+    if (!this.backend.abilities.sharedLog) return;
     const head = await this.backend.log.head();
-    if (head > this.backend.projections.currentState.position()) await this.backend.projections.catchUp(this.backend.log);
+    if (head > (await this.backend.projections.position())) await this.backend.projections.catchUp(this.backend.log);
   }
 
-  /** @internal Make projections reflect what other writers committed (inline backends: only when others may write). */
+  /** @internal Make projections reflect every committed event (after-append stores, or a log others append to). */
   async catchUp(): Promise<void> {
-    if (!this.backend.inline) await this.backend.projections.catchUp(this.backend.log);
-    else if (this.backend.needsReadCatchUp) await this.syncForRead();
+    if (this.appliesAfterAppend) await this.backend.projections.catchUp(this.backend.log);
+    else if (this.backend.abilities.sharedLog) await this.syncForRead();
+  }
+
+  /** True when this api must apply appended events to the projection store itself (after the append). */
+  private get appliesAfterAppend(): boolean {
+    return !this.backend.abilities.appliesProjections;
   }
 
   /** @internal */
@@ -296,8 +314,14 @@ export class Store {
     return this.backend.log;
   }
 
-  /** @internal The projection engine (tools and reliability tests compare it with the log). */
-  get projectionEngine(): ProjectionEngine {
+  /** @internal The projection store (tools and reliability tests compare it with the log). */
+  get projections(): ProjectionStore {
+    return this.backend.projections;
+  }
+
+  /** @internal The SQLite projection store of a sqlite, file or memory store (tests and tools look inside). */
+  get projectionEngine(): SqliteProjectionStore {
+    if (!(this.backend.projections instanceof SqliteProjectionStore)) throw new InvalidInputError(`the ${this.backendName} store has no SQLite projection store`);
     return this.backend.projections;
   }
 

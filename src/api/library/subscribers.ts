@@ -1,10 +1,9 @@
-import type Database from 'better-sqlite3';
 import { defer, type Subscription } from 'rxjs';
 import { InvalidInputError } from '../../log/errors';
 import type { StoredEvent } from '../../log/event';
 import type { EventLog } from '../../log/event-log';
-import type { SubscriberCheckpoints, SubscriberKind } from '../../projections/sqlite/subscriber-checkpoints';
-import { writeTransaction } from '../../projections/sqlite/transactions';
+import type { ProjectionStore, ProjectionTransaction, SubscriberCheckpoint, SubscriberKind } from '../../projections/projection-store';
+import type { SqliteProjectionTransaction } from '../../projections/sqlite/sqlite-projection-store';
 import { feedSettings, logFeed, type ChangesOptions, type FeedSettings } from './change-feed';
 import type { FeedBatch } from './pull-loop';
 
@@ -19,22 +18,19 @@ export interface SubscribeOptions extends ChangesOptions {
 /** Handler of an at-least-once subscriber: a batch of events, in position order. */
 export type SubscriberHandler = (events: StoredEvent[]) => unknown;
 
-/** What a user projection's handler gets besides its events. */
-export interface ProjectionContext {
-  /**
-   * The projection database (better-sqlite3), inside the transaction that will also store the
-   * projection's checkpoint. Keep to your own tables (prefix their names); do not BEGIN or COMMIT.
-   */
-  db: Database.Database;
-  /** The projection's name. */
-  name: string;
-}
+/**
+ * What a user projection's handler gets besides its events on sqlite, file and memory stores: the
+ * projection database (better-sqlite3) inside the transaction that will also store the projection's
+ * checkpoint. Keep to your own tables (prefix their names); do not BEGIN or COMMIT. Other projection
+ * stores hand over their own `ProjectionTransaction` (PostgreSQL: `{ kind: 'postgres', client }`).
+ */
+export type ProjectionContext = SqliteProjectionTransaction;
 
 /**
- * Handler of an exactly-once user projection. It must be synchronous: its writes and the checkpoint
- * commit together, or (when it throws) neither does.
+ * Handler of an exactly-once user projection: its writes and the checkpoint commit together, or (when
+ * it throws) neither does. On SQLite it must be synchronous.
  */
-export type ProjectionHandler = (events: StoredEvent[], context: ProjectionContext) => void;
+export type ProjectionHandler<Tx extends ProjectionTransaction = ProjectionContext> = (events: StoredEvent[], context: Tx) => unknown;
 
 /** How far a named subscriber is behind the log. */
 export interface SubscriberLag {
@@ -71,10 +67,8 @@ export interface NamedSubscription {
 /** What a named subscriber needs from its store. */
 export interface SubscriberHost {
   log: EventLog;
-  db: Database.Database;
-  checkpoints: SubscriberCheckpoints;
-  /** The projection database's write lane (see `ProjectionEngine.runExclusive`). */
-  exclusive<T>(fn: () => T | Promise<T>): Promise<T>;
+  /** Where checkpoints and user projections' transactions live. */
+  projections: ProjectionStore;
   /** Called when the subscriber stops or fails, to free its name. */
   release(name: string): void;
 }
@@ -111,13 +105,13 @@ export class NamedSubscriber implements NamedSubscription {
     private readonly host: SubscriberHost,
     private readonly handler: SubscriberHandler | ProjectionHandler,
     private readonly options: SubscribeOptions,
+    saved: SubscriberCheckpoint | undefined,
   ) {
     assertSubscriberName(name);
     if (typeof handler !== 'function') throw new InvalidInputError(`${kind} ${name} needs a handler function`);
     const { onError, ...feedOptions } = options;
     if (onError !== undefined && typeof onError !== 'function') throw new InvalidInputError('onError must be a function');
     const settings = feedSettings(feedOptions);
-    const saved = host.checkpoints.get(name);
     if (saved && saved.kind !== kind) {
       throw new InvalidInputError(`${JSON.stringify(name)} is the name of a ${saved.kind}, not a ${kind}`, { field: 'name' });
     }
@@ -165,29 +159,14 @@ export class NamedSubscriber implements NamedSubscription {
     if (batch.events.length > 0) await (this.handler as SubscriberHandler)(batch.events);
     const through = batch.next - 1;
     if (through > this.checkpoint) {
-      const { db, checkpoints } = this.host;
-      await this.host.exclusive(() => writeTransaction(db, () => checkpoints.save(this.name, 'subscriber', through)));
+      await this.host.projections.saveSubscriberCheckpoint(this.name, 'subscriber', through);
       this.checkpoint = through;
     }
   }
 
   private async project(batch: FeedBatch): Promise<void> {
-    const { db, checkpoints } = this.host;
-    const through = batch.next - 1;
-    const context: ProjectionContext = { db, name: this.name };
-    const apply = () => {
-      const saved = checkpoints.get(this.name)?.position ?? -1;
-      const fresh = saved < 0 ? batch.events : batch.events.filter((e) => e.position > saved);
-      if (fresh.length > 0) {
-        const result = (this.handler as ProjectionHandler)(fresh, context) as unknown;
-        if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
-          throw new InvalidInputError(`projection ${this.name}: the handler must be synchronous (it returned a promise); nothing was committed`);
-        }
-      }
-      if (through > saved) checkpoints.save(this.name, 'projection', through);
-      return Math.max(saved, through);
-    };
-    this.checkpoint = await this.host.exclusive(() => writeTransaction(db, apply));
+    const handler = this.handler as ProjectionHandler<ProjectionTransaction>;
+    this.checkpoint = await this.host.projections.project(this.name, batch.events, batch.next - 1, handler);
   }
 
   private fail(error: unknown): void {

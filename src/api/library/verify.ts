@@ -1,8 +1,7 @@
 import type { IntegrityProblem } from '../../log/event-log';
 import type { EventLog } from '../../log/event-log';
 import { foldEvents, type FoldedObject } from '../../projections/fold';
-import type { ProjectionEngine } from '../../projections/sqlite/engine';
-import type { ProgressFn } from '../../projections/sqlite/engine';
+import type { ProgressFn, ProjectionStore } from '../../projections/projection-store';
 
 /** What `osis verify` reports. */
 export interface VerifyReport {
@@ -19,7 +18,7 @@ const BATCH = 5_000;
  * Check the log's integrity (when the backend can) and that the current-state projection equals a
  * fresh fold of the whole log.
  */
-export async function verifyStore(log: EventLog, projections: ProjectionEngine, onProgress?: ProgressFn): Promise<VerifyReport> {
+export async function verifyStore(log: EventLog, projections: ProjectionStore, onProgress?: ProgressFn): Promise<VerifyReport> {
   onProgress?.(0, await log.head());
   const integrity = log.verify ? await log.verify() : { events: 0, problems: [] };
   const problems: IntegrityProblem[] = [...integrity.problems];
@@ -43,31 +42,8 @@ export async function verifyStore(log: EventLog, projections: ProjectionEngine, 
     if (batch.length < BATCH) break;
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  const checkpoint = projections.currentState.position();
-  if (checkpoint !== last) problems.push({ where: 'projection objects', message: `checkpoint ${checkpoint} but log head ${last}` });
+  problems.push(...(await projections.checkParity({ objects: folded, events, position: last })));
   let objects = 0;
-  const live = new Set<string>();
-  for (const object of folded.values()) {
-    if (object.data === null) continue;
-    objects++;
-    live.add(`${object.type}\0${object.sid}`);
-    const record = projections.queries.get(object.type, object.sid);
-    if (!record) problems.push({ where: `projection ${object.type}/${object.sid}`, message: 'missing from the current state' });
-    else if (record.version !== object.version || JSON.stringify(record.object) !== JSON.stringify(object.data)) {
-      problems.push({ where: `projection ${object.type}/${object.sid}`, message: `differs from the log (version ${record.version} vs ${object.version})` });
-    }
-  }
-  const counts = projections.queries.counts();
-  const projected = Object.values(counts).reduce((a, b) => a + b, 0);
-  if (projected !== objects) problems.push({ where: 'projection objects', message: `${projected} objects but the log folds to ${objects}` });
-  const maintained = projections.counts.types();
-  for (const type of new Set([...Object.keys(counts), ...Object.keys(maintained)])) {
-    if ((counts[type] ?? 0) !== (maintained[type] ?? 0)) {
-      problems.push({ where: `projection object_counts ${type}`, message: `${maintained[type] ?? 0} counted but ${counts[type] ?? 0} objects` });
-    }
-  }
-  for (const row of projections.counts.facetMismatches()) {
-    problems.push({ where: `projection object_facets ${row.type}.${row.field}`, message: `count of value ${JSON.stringify(row.value)} differs from the index` });
-  }
+  for (const object of folded.values()) if (object.data !== null) objects++;
   return { ok: problems.length === 0, events, objects, problems };
 }

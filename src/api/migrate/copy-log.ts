@@ -2,7 +2,7 @@ import { CorruptError, InvalidInputError } from '../../log/errors';
 import type { StoredEvent } from '../../log/event';
 import type { Durability } from '../../log/event-log';
 import { sortedCopy } from '../../log/otoml-value';
-import type { StoreSchema } from '../../projections/config';
+import type { StoreSchema } from '../library/schema';
 import type { SchemaInput } from '../library/schema';
 import { openStore, type Store } from '../library/store';
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidInputError, NotFoundError, OsisError } from '../../log/errors';
 import { sortedCopy } from '../../log/otoml-value';
-import type { ObjectRecord } from '../../projections/sqlite/queries';
+import type { ObjectRecord } from '../library/collection';
 import type { Store } from '../library/store';
 import { readInputFile } from '../library/input-file';
 import { MAX_OBJECT_BYTES, assertSid, assertTypeName } from '../library/validate';

@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../log/event';
-import type { ReadBudget } from '../../projections/sqlite/paged-find';
+import type { ReadBudget } from '../library/collection';
 import type { Store } from '../library/store';
 import { STORE_METHOD_SPECS, TYPE_METHOD } from './catalog';
 

@@ -6,7 +6,7 @@ import { ClosedError, CorruptError, InvalidInputError, LockedError } from '../..
 import { makeDirs } from '../../log/make-dirs';
 import { writeFileAtomically } from '../../log/atomic-file';
 import { openStore, type OpenStoreOptions, type Store } from '../library/store';
-import { parseStoreUrl } from '../library/store-url';
+import { contextLayoutOf, type ContextLayout } from '../library/store-url';
 import { ServiceError } from './errors';
 
 /** The context used when a request names none. */
@@ -14,49 +14,14 @@ export const DEFAULT_CONTEXT = 'default';
 
 const CONTEXT_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
-/** Where a context's store lives and where the list of contexts is kept, derived from the base URL. */
-interface Layout {
-  /** The store URL of a (non-default) context. */
-  urlOf(name: string): string;
-  /** The files and folders a context's store consists of (removed when its creation fails). */
-  filesOf(name: string): string[];
-  /** The JSON file holding the context names, or undefined when they live in memory only. */
-  registryFile?: string;
-}
-
 /**
- * Derive the layout of contexts from the base store URL. Each context is a store of its own next to the
- * base one, so objects, positions, projections and change feeds never mix:
+ * Derive the layout of contexts from the base store URL (the backend's own `contexts`). Each context is
+ * a store of its own next to the base one, so objects, positions, projections and change feeds never mix:
  * `sqlite:./data/osis.db` → `sqlite:./data/osis.ctx-NAME.db` (names in `./data/osis.contexts.json`),
  * `file:DIR` → `file:DIR.ctx-NAME` (names in `DIR.contexts.json`), `memory:` → another memory store.
  */
-export function contextLayout(baseUrl: string): Layout {
-  const parsed = parseStoreUrl(baseUrl);
-  switch (parsed.backend) {
-    case 'memory':
-      return { urlOf: () => 'memory:', filesOf: () => [] };
-    case 'sqlite': {
-      if (parsed.path === ':memory:') return { urlOf: () => 'sqlite::memory:', filesOf: () => [] };
-      const { dir, name, ext } = path.parse(parsed.path);
-      const fileOf = (ctx: string) => path.join(dir, `${name}.ctx-${ctx}${ext}`);
-      return {
-        urlOf: (ctx) => `sqlite:${fileOf(ctx)}`,
-        filesOf: (ctx) => ['', '-wal', '-shm', '-journal'].map((suffix) => `${fileOf(ctx)}${suffix}`),
-        registryFile: path.join(dir, `${name}.contexts.json`),
-      };
-    }
-    case 'file': {
-      const dir = parsed.dir.replace(/[\\/]+$/, '') || parsed.dir;
-      return { urlOf: (ctx) => `file:${dir}.ctx-${ctx}`, filesOf: (ctx) => [`${dir}.ctx-${ctx}`], registryFile: `${dir}.contexts.json` };
-    }
-    default:
-      return {
-        filesOf: () => [],
-        urlOf: () => {
-          throw new InvalidInputError(`contexts other than "${DEFAULT_CONTEXT}" are not available on the ${parsed.backend} backend yet`);
-        },
-      };
-  }
+export function contextLayout(baseUrl: string): ContextLayout {
+  return contextLayoutOf(baseUrl);
 }
 
 /** Validate a context name (same rule as type names). */
@@ -97,7 +62,7 @@ export class ContextRegistry {
   private constructor(
     private readonly baseUrl: string,
     private readonly options: OpenStoreOptions,
-    private readonly layout: Layout,
+    private readonly layout: ContextLayout,
     private readonly limits: ContextLimits,
   ) {}
 

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../../log/errors';
 import type { ExpectedVersion, ObjectData } from '../../log/event';
-import type { StoreSchema } from '../../projections/config';
+import type { StoreSchema } from '../library/schema';
 import type { Collection, WriteOptions } from '../library/collection';
 import type { PointInTime } from '../library/point-in-time';
 import type { Store } from '../library/store';
@@ -9,7 +9,7 @@ import { GENERIC_METHOD, STORE_METHOD_SPECS, TYPE_METHOD, genericMethodSpecs, ty
 import type { ContextRegistry } from './contexts';
 import { namedParams, optionalBoolean, optionalInteger } from './params';
 import { boundedLogRead, declaredRows } from './bounded-reads';
-import type { ReadBudget } from '../../projections/sqlite/paged-find';
+import type { ReadBudget } from '../library/collection';
 
 /** What a call knows about the HTTP request it came in. */
 export interface CallContext {

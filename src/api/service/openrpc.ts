@@ -1,4 +1,4 @@
-import type { StoreSchema } from '../../projections/config';
+import type { StoreSchema } from '../library/schema';
 import { STORE_METHOD_SPECS, TYPE_OPS, genericMethodSpecs, pascal, typeMethodSpecs, typeSchemaName, type MethodSpec } from './catalog';
 import type { SchemaFor } from './params';
 

@@ -2,7 +2,7 @@ import { JSONRPCServer, createJSONRPCErrorResponse, type JSONRPCID, type JSONRPC
 import { MAX_DEPTH } from '../library/validate';
 import { scanJson, unsafeIntegerError } from '../library/json-input';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { ReadBudget } from '../../projections/sqlite/paged-find';
+import type { ReadBudget } from '../library/collection';
 import { ServiceError, echo, isUnexpected, toRpcError } from './errors';
 import type { CallContext, MethodTable } from './methods';
 

@@ -174,11 +174,13 @@ export class FileEventLog implements EventLog {
   }
 
   /**
-   * Register the projection writer that runs inside every sidecar transaction indexing new events: this
-   * process's appends and, when it catches up, other processes' appends. If it throws, the index still
-   * advances and the projections are left to catch up on their own.
+   * Register the projection writer that runs inside the sidecar transaction indexing this process's own
+   * appends, after they are durable in the segments (after-append): if it throws, the append stays
+   * acknowledged, the index still advances, and the projections are left behind for their owner to
+   * catch up from the log. Appends this process reads back from the log (another writer's, or its own
+   * indexed by another reader first) never run it: reads do not write projections.
    */
-  setInlineApply(apply: ((events: StoredEvent[]) => void) | undefined): void {
+  applyAfterIndexing(apply: ((events: StoredEvent[]) => void) | undefined): void {
     this.tail.onIndexed = apply;
   }
 
@@ -276,7 +278,7 @@ export class FileEventLog implements EventLog {
 
   /** Index the writer's own appends (and the inline projections); on failure they stay waiting (DeferredIndex.flush). */
   private indexAppends(from: WriterState, appends: IndexedAppend[], to: WriterState): void {
-    if (!this.tail.apply(from, appends, to)) this.tail.sync(false);
+    if (!this.tail.apply(from, appends, to, true)) this.tail.sync(false);
   }
 
   /** Start a new segment named by the next position (temp + fsync + rename + fsync dir). */

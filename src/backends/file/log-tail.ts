@@ -20,7 +20,7 @@ type State = NonNullable<ReturnType<LogIndex['state']>>;
  */
 export class LogTail {
   private cached: State | undefined;
-  /** Called inside each transaction that indexes new events (see FileEventLog.setInlineApply). */
+  /** Called inside each transaction that indexes the writer's own appends (see FileEventLog.applyAfterIndexing). */
   onIndexed: ((events: StoredEvent[]) => void) | undefined;
 
   constructor(
@@ -164,9 +164,11 @@ export class LogTail {
 
   /**
    * Index appends that follow checkpoint `from`, ending at `to`, unless another process moved the
-   * checkpoint first (then false: it indexed them, or will).
+   * checkpoint first (then false: it indexed them, or will). `ownAppends`: they are this writer's own,
+   * so the `onIndexed` hook runs in the same transaction; appends read back from the log never run it
+   * (reading the log never writes projections).
    */
-  apply(from: Checkpoint, appends: readonly IndexedAppend[], to: Checkpoint): boolean {
+  apply(from: Checkpoint, appends: readonly IndexedAppend[], to: Checkpoint, ownAppends = false): boolean {
     const nested = this.db.inTransaction;
     const applied = this.db
       .transaction(() => {
@@ -174,7 +176,7 @@ export class LogTail {
         if (!sameCheckpoint(now, from)) return undefined;
         this.index.apply(appends);
         this.index.saveState(this.storeId, to, now.uniqueSpec);
-        if (this.onIndexed) this.applyInline(appends);
+        if (ownAppends && this.onIndexed) this.applyInline(appends);
         return { ...now, ...to };
       })
       .immediate();

@@ -112,8 +112,12 @@ export class SqliteEventLog implements EventLog {
     }
   }
 
-  /** Register the projection writer that runs inside each append transaction. */
-  setInlineApply(apply: InlineApply | undefined): void {
+  /**
+   * Register the projection writer that runs inside each append transaction (and each import), after
+   * the events are written and before the commit (in-append): if it throws, the append is rolled back
+   * and rejected with its error, so the log and the projections never disagree.
+   */
+  applyInAppend(apply: InlineApply | undefined): void {
     this.inlineApply = apply;
   }
 

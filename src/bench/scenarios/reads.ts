@@ -1,4 +1,4 @@
-import type { Store } from '../../api/library/store';
+import type { Store } from '../../index';
 import type { BenchContext } from '../context';
 import { BENCH_TYPE, COMMON_TERM, countLabel, DocGenerator, PAIR_TERMS, RARE_TERMS, RARE_P, PAIR_P, COMMON_P } from '../data';
 import { loadDataset } from '../loader';

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
-import type { Store } from '../../api/library/store';
-import type { Durability } from '../../log/event-log';
+import type { Store } from '../../index';
+import type { Durability } from '../../index';
 import type { BenchContext } from '../context';
 import { BENCH_TYPE, DocGenerator } from '../data';
 import { AppendOnlyFile, FilePerObjectStore } from '../raw-files';

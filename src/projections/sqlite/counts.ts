@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { TableNames } from './tables';
+import type { TableNames } from './table-names';
+import type { Facet, FacetValue } from '../projection-store';
+export type { Facet, FacetValue } from '../projection-store';
 
 /**
  * Maintained counts: live objects per type, and `object_index` rows per (type, field, value), the facet
@@ -45,20 +47,6 @@ export function ensureCountTables(db: Database.Database, names: TableNames, tag:
       DELETE FROM ${facets} WHERE type = OLD.type AND field = OLD.field AND value = OLD.value AND n <= 0;
     END;`);
   }
-}
-
-/** One value of a facet and how many objects hold it. */
-export interface FacetValue {
-  value: string | number;
-  count: number;
-}
-
-/** A facet: its most frequent values, and how many distinct values there are (capped). */
-export interface Facet {
-  field: string;
-  values: FacetValue[];
-  /** Distinct values, or `cap + 1` meaning "more than cap". */
-  distinct: number;
 }
 
 /** Reads of the maintained counts (live tables). Every read is an index lookup or a bounded range. */

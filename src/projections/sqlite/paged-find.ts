@@ -1,20 +1,6 @@
 import type { FindQuery, ObjectRecord, Page, ProjectionQueries } from './queries';
-
-/**
- * Bounds on the reads of one request, shared by every read it makes (the JSON-RPC service passes one
- * per HTTP request). Reads charge what they take and stop early, with a cursor, when a bound is
- * reached; a read that cannot make any progress throws `refuse(bound)`.
- */
-export interface ReadBudget {
-  /** Bytes of JSON items the reads may still return (at least one item per read when any is left). */
-  bytes: number;
-  /** Objects scans (filters on fields without an index) may still examine. */
-  scanRows: number;
-  /** Checked between slices: an aborted read rejects with `signal.reason`. */
-  signal?: AbortSignal;
-  /** The error a read throws when a bound is already used up before it starts. */
-  refuse(bound: 'bytes' | 'scanRows'): Error;
-}
+import type { ReadBudget } from '../projection-store';
+export type { ReadBudget } from '../projection-store';
 
 /** Objects a scan examines per slice, between which it yields to the event loop and checks its signal. */
 export const SCAN_SLICE = 2000;

@@ -5,42 +5,8 @@ import { terms } from './bm25';
 import { ChampionLists } from './champions';
 import { toFtsExpression } from './fts-query';
 import { LIVE, ftsTable, indexValue } from './tables';
-
-/** Comparison operators a filter may use. */
-export type FilterOp = 'eq' | 'ne' | 'gt' | 'gte' | 'lt' | 'lte' | 'in';
-
-/** One validated filter clause: `field op value`. */
-export interface FilterClause {
-  field: string;
-  op: FilterOp;
-  value: unknown;
-}
-
-/** An object with its bookkeeping, as read from the current state. */
-export interface ObjectRecord {
-  object: Record<string, unknown>;
-  version: number;
-  position: number;
-  created_at: string;
-  updated_at: string;
-}
-
-/** A page of results: sids or whole records, and where the next page starts. */
-export interface Page<T> {
-  items: T[];
-  /** Sid after which the next page starts (sid order), when there may be more. */
-  nextAfterSid?: string;
-  /** Offset of the next page (ranked text order), when there may be more. */
-  nextOffset?: number;
-}
-
-export interface FindQuery {
-  filter: readonly FilterClause[];
-  text?: string;
-  limit: number;
-  afterSid?: string;
-  offset?: number;
-}
+import type { FilterOp, FilterClause, ObjectRecord, Page, FindQuery } from '../projection-store';
+export type { FilterOp, FilterClause, ObjectRecord, Page, FindQuery } from '../projection-store';
 
 const SQL_OP: Record<Exclude<FilterOp, 'in' | 'ne'>, string> = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
 const RECORD_COLUMNS = 'o.sid, o.data, o.version, o.position, o.created_at, o.updated_at';

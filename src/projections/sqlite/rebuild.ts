@@ -8,14 +8,8 @@ import { FullTextProjection } from './fulltext';
 import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, championTables, dropProjectionTables, ensureProjectionTables, ftsTable, ftsTables, typeOfTable, typeTable, type TableNames } from './tables';
 import { withRebuildLease, type RebuildLease } from './rebuild-lease';
 import { beginImmediate, writeTransaction } from './transactions';
-
-/** What a rebuild did. */
-export interface RebuildResult {
-  events: number;
-  objects: number;
-  position: number;
-  parity: string;
-}
+import type { RebuildResult } from '../projection-store';
+export type { RebuildResult } from '../projection-store';
 
 const WRITE_BATCH = 10_000;
 

@@ -1,17 +1,6 @@
 import type Database from 'better-sqlite3';
-
-/** A named subscriber's kind: at-least-once `subscribe`, or exactly-once `project`. */
-export type SubscriberKind = 'subscriber' | 'projection';
-
-/** One durable checkpoint. */
-export interface SubscriberCheckpoint {
-  name: string;
-  kind: SubscriberKind;
-  /** Every event at or below this position has been handled. */
-  position: number;
-  /** When the checkpoint last moved (ms since the epoch). */
-  updatedAt: number;
-}
+import type { SubscriberCheckpoint, SubscriberKind } from '../projection-store';
+export type { SubscriberCheckpoint, SubscriberKind } from '../projection-store';
 
 /** Table of named subscribers' checkpoints; it lives beside the projections and no rebuild touches it. */
 export const SUBSCRIBER_CHECKPOINTS = `

@@ -1,31 +1,8 @@
 import type Database from 'better-sqlite3';
 import { ensureCountTables } from './counts';
+import { LIVE, type TableNames } from './table-names';
 
-/** Names of one generation of projection tables: the live one, or the shadow a rebuild fills. */
-export interface TableNames {
-  objects: string;
-  index: string;
-  /** FTS5 tables are `typeTable(ftsPrefix, type)`. */
-  ftsPrefix: string;
-  /** Live objects per type, kept by triggers on `objects` (see counts.ts). */
-  counts: string;
-  /** Rows per (type, field, value) of `index`, kept by triggers: the facet counts. */
-  facets: string;
-  /** Champion-list tables (see champions.ts) are `typeTable(championPrefix, type)`. */
-  championPrefix: string;
-}
-
-/** The tables reads are served from. */
-export const LIVE: TableNames = { objects: 'objects', index: 'object_index', ftsPrefix: 'fts_', counts: 'object_counts', facets: 'object_facets', championPrefix: 'ftstop_' };
-/** The tables a blue-green rebuild fills before swapping them in (prefixes never collide with LIVE's). */
-export const SHADOW: TableNames = {
-  objects: 'objects_next',
-  index: 'object_index_next',
-  ftsPrefix: 'ftsnext_',
-  counts: 'object_counts_next',
-  facets: 'object_facets_next',
-  championPrefix: 'ftstopnext_',
-};
+export { LIVE, SHADOW, type TableNames } from './table-names';
 
 /** Create the checkpoint table and, when missing, one generation of projection tables (race-free across processes). */
 export function ensureProjectionTables(db: Database.Database, names: TableNames): void {
@@ -142,14 +119,6 @@ function migrateLegacyTypeTables(db: Database.Database, names: TableNames): void
   }
 }
 
-/** A value as stored in `object_index` (scalars only), or undefined when not indexable. */
-export function indexValue(value: unknown): string | number | undefined {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  return undefined;
-}
-
 /** One row of `objects`. */
 export interface ObjectRow {
   id: number;
@@ -161,3 +130,5 @@ export interface ObjectRow {
   created_at: number;
   updated_at: number;
 }
+
+export { indexValue } from '../config';

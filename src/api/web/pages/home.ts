@@ -1,4 +1,4 @@
-import { indexedFields } from '../../../projections/config';
+import { indexedFields } from '../../library/schema';
 import { html, type Html } from '../html';
 import { ctx, facts, href, num, page, segment } from '../layout';
 import type { PageInput } from './page-input';
@@ -16,7 +16,7 @@ export interface HomeData {
 export async function loadHome(input: PageInput): Promise<HomeData> {
   const { store } = input;
   await store.catchUp();
-  const counts = store.projectionEngine.counts.types();
+  const counts = await store.projections.counts();
   const names = [...new Set([...Object.keys(counts), ...Object.keys(store.schema.types)])].sort();
   return {
     context: input.context,

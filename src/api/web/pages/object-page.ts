@@ -1,5 +1,5 @@
 import type { StoredEvent } from '../../../log/event';
-import type { ObjectRecord } from '../../../projections/sqlite/queries';
+import type { ObjectRecord } from '../../library/collection';
 import { parsePointInTime, resolveAt } from '../../library/point-in-time';
 import { diffObjects, type FieldDiff } from '../diff';
 import { html, type Html, type Renderable } from '../html';

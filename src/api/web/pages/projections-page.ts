@@ -1,4 +1,3 @@
-import { listCheckpoints } from '../../../projections/sqlite/subscriber-checkpoints';
 import { html, type Html } from '../html';
 import type { Job } from '../jobs';
 import { ctx, facts, href, num, page } from '../layout';
@@ -29,9 +28,8 @@ export async function loadProjections(input: PageInput, job: Job | undefined): P
   const { store } = input;
   await store.catchUp();
   const head = await store.log.head();
-  const engine = store.projectionEngine;
-  const positions: Array<[string, ProjectionRow['kind'], number]> = Object.entries(engine.checkpoints()).map(([name, p]) => [name, 'built-in', p]);
-  for (const c of listCheckpoints(engine.db)) positions.push([c.name, c.kind, c.position]);
+  const positions: Array<[string, ProjectionRow['kind'], number]> = Object.entries(await store.projections.checkpoints()).map(([name, p]) => [name, 'built-in', p]);
+  for (const c of await store.projections.subscriberCheckpoints()) positions.push([c.name, c.kind, c.position]);
   const now = Date.now();
   const projections: ProjectionRow[] = [];
   for (const [name, kind, position] of positions) {

@@ -1,6 +1,5 @@
 import { InvalidInputError } from '../../../log/errors';
-import { indexedFields } from '../../../projections/config';
-import { indexValue } from '../../../projections/sqlite/tables';
+import { indexValue, indexedFields } from '../../library/schema';
 import { encodeCursor } from '../../library/cursor';
 import { formatScalar, parseScalar } from '../../library/filter';
 import { html, type Html } from '../html';
@@ -66,31 +65,32 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
   const cursor = query.get('cursor') || null;
   const filter = Object.fromEntries(Object.entries(filters).map(([f, vs]) => [f, vs.length === 1 ? vs[0] : { in: vs }]));
   const text = q ? { text: q } : {};
-  const counts = store.projectionEngine.counts;
-  const total = counts.type(type);
+  const projections = store.projections;
+  const total = (await projections.counts())[type] ?? 0;
   const fields = Object.keys(filters);
   let matches = { count: total, exact: true };
   let facets: FacetView[];
   let found: { items: unknown[]; next_cursor?: string } | undefined;
   const selected = (field: string, value: string | number) => (filters[field] ?? []).some((v) => indexValue(v) === value);
   if (q === null && fields.length === 0) {
-    facets = facetFields.map((field) => {
-      const facet = counts.facet(type, field, FACET_VALUES, FACET_MAX_DISTINCT);
-      return { field, scope: 'type', too_many: facet.distinct > FACET_MAX_DISTINCT, values: facet.values.map((v) => ({ ...v, selected: false })) };
-    });
+    facets = [];
+    for (const field of facetFields) {
+      const facet = await projections.facet(type, field, FACET_VALUES, FACET_MAX_DISTINCT);
+      facets.push({ field, scope: 'type', too_many: facet.distinct > FACET_MAX_DISTINCT, values: facet.values.map((v) => ({ ...v, selected: false })) });
+    }
   } else {
     const sample = await collection._find({ filter, ...text, limit: MATCH_SAMPLE });
     const complete = sample.next_cursor === undefined;
     const single = q === null && fields.length === 1 && filters[fields[0]].length === 1 ? indexValue(filters[fields[0]][0]) : undefined;
-    matches = single !== undefined ? { count: counts.value(type, fields[0], single), exact: true } : { count: sample.items.length, exact: complete };
-    const byField = counts.facetsOf(type, sample.items);
+    matches = single !== undefined ? { count: await projections.countOf(type, fields[0], single), exact: true } : { count: sample.items.length, exact: complete };
+    const byField = await projections.facetsOf(type, sample.items);
     facets = facetFields.map((field) => ({
       field,
       scope: complete ? 'matches' : 'first_matches',
       too_many: false,
       values: (byField.get(field) ?? []).slice(0, FACET_VALUES).map((v) => ({ ...v, selected: selected(field, v.value) })),
     }));
-    if (cursor === null) found = firstPage(input, type, sample.items, limit, q !== null, complete);
+    if (cursor === null) found = await firstPage(input, type, sample.items, limit, q !== null, complete);
   }
   found ??= await collection._find_full({ filter, ...text, limit, ...(cursor ? { cursor } : {}) });
   const rows = found.items as Array<Record<string, unknown>>;
@@ -112,9 +112,13 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
 }
 
 /** The first page of a search, taken from the head of its sample (same order, same cursor as `_find_full` gives). */
-function firstPage(input: PageInput, type: string, sids: string[], limit: number, ranked: boolean, complete: boolean): { items: unknown[]; next_cursor?: string } {
-  const queries = input.store.projectionEngine.queries;
-  const items = sids.slice(0, limit).flatMap((sid) => queries.object(type, sid) ?? []);
+async function firstPage(input: PageInput, type: string, sids: string[], limit: number, ranked: boolean, complete: boolean): Promise<{ items: unknown[]; next_cursor?: string }> {
+  const projections = input.store.projections;
+  const items: unknown[] = [];
+  for (const sid of sids.slice(0, limit)) {
+    const object = await projections.object(type, sid);
+    if (object) items.push(object);
+  }
   const more = sids.length > limit || !complete;
   if (!more || items.length === 0) return { items };
   return { items, next_cursor: encodeCursor(ranked ? { offset: limit } : { afterSid: sids[limit - 1] }) };

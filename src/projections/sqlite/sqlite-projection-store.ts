@@ -1,33 +1,68 @@
 import type Database from 'better-sqlite3';
-import type { StoredEvent } from '../../log/event';
-import type { EventLog } from '../../log/event-log';
+import { InvalidInputError } from '../../log/errors';
+import type { ObjectData, StoredEvent } from '../../log/event';
+import type { EventLog, IntegrityProblem } from '../../log/event-log';
 import { fingerprint, indexedFields, type StoreSchema } from '../config';
+import type { FoldLimit, FoldedLog, ProgressFn } from '../fold';
+import type {
+  Facet,
+  FacetValue,
+  FindQuery,
+  ObjectRecord,
+  Page,
+  ProjectionStore,
+  ProjectionTransaction,
+  ReadBudget,
+  RebuildResult,
+  SubscriberCheckpoint,
+  SubscriberKind,
+  UserProjectionHandler,
+} from '../projection-store';
 import { CountQueries } from './counts';
 import { CurrentStateProjection } from './current-state';
-import type { ProgressFn } from '../fold';
 import { FullTextProjection } from './fulltext';
+import { pagedFind } from './paged-find';
+import { checkParity } from './parity';
 import { ProjectionQueries } from './queries';
-import { blueGreenRebuild, type RebuildResult } from './rebuild';
+import { blueGreenRebuild } from './rebuild';
+import { buildSnapshot } from './snapshot';
+import { SubscriberCheckpoints, listCheckpoints } from './subscriber-checkpoints';
 import { CURRENT_STATE, FULL_TEXT, LIVE, ensureProjectionTables } from './tables';
 import { writeTransaction } from './transactions';
 
 export type { ProgressFn } from '../fold';
-export type { RebuildResult } from './rebuild';
+export type { RebuildResult } from '../projection-store';
+
+/**
+ * A user projection's transaction on the SQLite store: the projection database (better-sqlite3; the
+ * store's own file on `sqlite:`, the sidecar on `file:`) inside the transaction that also moves the
+ * projection's checkpoint. Keep to your own tables (prefix their names); do not BEGIN or COMMIT.
+ */
+export interface SqliteProjectionTransaction extends ProjectionTransaction {
+  readonly kind: 'sqlite';
+  readonly db: Database.Database;
+}
 
 const READ_BATCH = 20_000;
 
 /**
- * Owns the projection tables in one SQLite database (the log's own database, or a sidecar) and keeps
- * them in step with the log: inline application, catch-up from checkpoints, full-text batches, rebuild.
+ * The SQLite projection store: owns the projection tables in one SQLite database (the log's own
+ * database, a `file:` log's sidecar, or an in-memory database for `memory:`) and keeps them in step with
+ * the log: application inside the append's transaction, catch-up from checkpoints, full-text batches,
+ * blue-green rebuild. The async methods are the `ProjectionStore` contract; each runs its synchronous
+ * better-sqlite3 work in one go. The synchronous members are this backend family's own (the log's
+ * append hook, tests and tools).
  */
-export class ProjectionEngine {
+export class SqliteProjectionStore implements ProjectionStore<SqliteProjectionTransaction> {
+  readonly kind = 'sqlite';
   currentState!: CurrentStateProjection;
   fulltext!: FullTextProjection;
   queries!: ProjectionQueries;
   /** Maintained object and facet counts (no scans). */
-  counts!: CountQueries;
+  countQueries!: CountQueries;
   private serial: Promise<unknown> = Promise.resolve();
   private fullTextTimer: NodeJS.Timeout | undefined;
+  private subscriberTable: SubscriberCheckpoints | undefined;
 
   constructor(readonly db: Database.Database, readonly schema: StoreSchema) {
     ensureProjectionTables(db, LIVE);
@@ -35,7 +70,10 @@ export class ProjectionEngine {
     this.syncConfig();
   }
 
-  /** Apply events inside the caller's (append) transaction. */
+  /**
+   * Apply the log's next events inside the caller's transaction (the log's append transaction on
+   * `sqlite:`, the sidecar's index transaction on `file:`); a throw rolls that transaction back.
+   */
   applyInline(events: readonly StoredEvent[]): void {
     this.currentState.apply(events);
     this.scheduleFullText();
@@ -131,15 +169,103 @@ export class ProjectionEngine {
     return this.exclusive(async () => fn());
   }
 
-  /** Checkpoint positions by projection name. */
-  checkpoints(): Record<string, number> {
+  async position(): Promise<number> {
+    return this.currentState.position();
+  }
+
+  async checkpoints(): Promise<Record<string, number>> {
     return { [CURRENT_STATE]: this.currentState.position(), [FULL_TEXT]: this.fulltext.position() };
   }
 
-  /** Stop background work (the caller closes the database). */
-  close(): void {
+  async object(type: string, sid: string): Promise<ObjectData | undefined> {
+    return this.queries.object(type, sid);
+  }
+
+  async get(type: string, sid: string): Promise<ObjectRecord | undefined> {
+    return this.queries.get(type, sid);
+  }
+
+  async exists(type: string, sid: string): Promise<boolean> {
+    return this.queries.exists(type, sid);
+  }
+
+  async find(type: string, query: FindQuery, full: boolean, budget?: ReadBudget): Promise<Page<string | ObjectRecord>> {
+    if (query.text !== undefined) await this.ensureFullText();
+    return pagedFind(this.queries, type, query, full, budget);
+  }
+
+  async findAt(log: EventLog, at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>> {
+    const snapshot = await buildSnapshot(log, this.schema, at);
+    try {
+      return snapshot.queries.find(type, query, full);
+    } finally {
+      snapshot.close();
+    }
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    return this.countQueries.types();
+  }
+
+  async countOf(type: string, field: string, value: string | number): Promise<number> {
+    return this.countQueries.value(type, field, value);
+  }
+
+  async facet(type: string, field: string, top: number, cap: number): Promise<Facet> {
+    return this.countQueries.facet(type, field, top, cap);
+  }
+
+  async facetsOf(type: string, sids: readonly string[]): Promise<Map<string, FacetValue[]>> {
+    return this.countQueries.facetsOf(type, sids);
+  }
+
+  checkParity(folded: FoldedLog): Promise<IntegrityProblem[]> {
+    return this.exclusive(async () => checkParity(this, folded));
+  }
+
+  async subscriberCheckpoint(name: string): Promise<SubscriberCheckpoint | undefined> {
+    return listCheckpoints(this.db).find((c) => c.name === name);
+  }
+
+  async subscriberCheckpoints(): Promise<SubscriberCheckpoint[]> {
+    return listCheckpoints(this.db);
+  }
+
+  saveSubscriberCheckpoint(name: string, kind: SubscriberKind, position: number): Promise<void> {
+    return this.exclusive(() => writeTransaction(this.db, () => this.subscriberTable_().save(name, kind, position)));
+  }
+
+  project(name: string, events: readonly StoredEvent[], through: number, handler: UserProjectionHandler<SqliteProjectionTransaction>): Promise<number> {
+    const tx: SqliteProjectionTransaction = { kind: 'sqlite', name, db: this.db };
+    return this.exclusive(() =>
+      writeTransaction(this.db, () => {
+        const table = this.subscriberTable_();
+        const saved = table.get(name)?.position ?? -1;
+        const fresh = events.filter((e) => e.position > saved);
+        if (fresh.length > 0) {
+          const result = handler(fresh, tx);
+          if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+            throw new InvalidInputError(`projection ${name}: the handler must be synchronous on SQLite (it returned a promise); nothing was committed`);
+          }
+        }
+        if (through > saved) table.save(name, 'projection', through);
+        return Math.max(saved, through);
+      }),
+    );
+  }
+
+  read<T>(fn: (tx: SqliteProjectionTransaction) => T): Promise<T> {
+    return this.exclusive(async () => fn({ kind: 'sqlite', name: '', db: this.db }));
+  }
+
+  /** Stop background work (the backend closes the database). */
+  async close(): Promise<void> {
     if (this.fullTextTimer) clearTimeout(this.fullTextTimer);
     this.fullTextTimer = undefined;
+  }
+
+  private subscriberTable_(): SubscriberCheckpoints {
+    return (this.subscriberTable ??= new SubscriberCheckpoints(this.db));
   }
 
   /** (Re)create the projection writers and queries over the live tables. */
@@ -147,7 +273,7 @@ export class ProjectionEngine {
     this.fulltext = new FullTextProjection(this.db, this.schema, LIVE);
     this.currentState = new CurrentStateProjection(this.db, this.schema, this.fulltext, LIVE);
     this.queries = new ProjectionQueries(this.db, this.schema);
-    this.counts = new CountQueries(this.db);
+    this.countQueries = new CountQueries(this.db);
   }
 
   private scheduleFullText(): void {

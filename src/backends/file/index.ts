@@ -1,0 +1,58 @@
+import { retryOpening } from '../../log/busy-retry';
+import { InvalidInputError } from '../../log/errors';
+import type { Backend } from '../../projections/backend';
+import { uniqueSpec } from '../../projections/config';
+import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
+import { FileEventLog } from './file-log';
+
+/** The log directory a `file:DIR` URL names. */
+function logDir(url: string): string {
+  if (!url.startsWith('file:')) throw new InvalidInputError(`store URL ${JSON.stringify(url)} is not a file: URL`);
+  const dir = url.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
+  if (!dir) throw new InvalidInputError(`store URL ${url}: file: needs a directory, as in file:./data/log`);
+  if (dir.includes('\0')) throw new InvalidInputError('store URL contains a NUL byte');
+  return dir;
+}
+
+/**
+ * `file:DIR` — the OTOML segment log is the truth; the sidecar `DIR/projections.db` holds its index and
+ * the SQLite projection store, both rebuildable from the segments. The writer applies projections in
+ * the sidecar transaction that indexes its appends (after they are durable in the segments); a
+ * projection error there leaves the projections behind, to be caught up before the next read. Other
+ * processes may append, so reads compare the log head with the projection checkpoint first.
+ */
+export const fileBackend: Backend = {
+  name: 'file',
+  schemes: ['file:'],
+  example: 'file:./data/log',
+  parse: logDir,
+  async open(url, options) {
+    const dir = logDir(url);
+    const log = await FileEventLog.open(dir, { durability: options.durability, unique: uniqueSpec(options.schema) });
+    try {
+      const projections = await retryOpening(dir, () => new SqliteProjectionStore(log.db, options.schema));
+      log.applyAfterIndexing((events) => {
+        if (projections.currentState.position() === events[0].position - 1) projections.applyInline(events);
+      });
+      if (log.sidecarRebuilt) await projections.invalidate();
+      await projections.openLevel(log);
+      return {
+        log,
+        projections,
+        abilities: { projections: 'after-append', appliesProjections: true, sharedLog: true, persistent: true },
+        async close() {
+          await projections.close();
+          await log.close();
+        },
+      };
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+  },
+  contexts(url) {
+    const base = logDir(url);
+    const dir = base.replace(/[\\/]+$/, '') || base;
+    return { urlOf: (ctx) => `file:${dir}.ctx-${ctx}`, filesOf: (ctx) => [`${dir}.ctx-${ctx}`], registryFile: `${dir}.contexts.json` };
+  },
+};
