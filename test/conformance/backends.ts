@@ -4,6 +4,19 @@ import { MemoryEventLog } from '../../src/backends/memory/memory-log';
 import { SqliteEventLog } from '../../src/backends/sqlite/sqlite-log';
 import { tempDir } from '../helpers/temp';
 import type { LogFixture } from './event-log';
+import type { ProjectionCaps } from './projection-store';
+import type { SqliteProjectionTransaction } from '../../src';
+
+/** A user table in the SQLite projection store's transaction (sqlite, file and memory stores). */
+const sqliteProjections = (persistent: boolean): ProjectionCaps => ({
+  transaction: 'sqlite',
+  persistent,
+  userTable: {
+    create: (tx, table) => void (tx as SqliteProjectionTransaction).db.exec(`CREATE TABLE IF NOT EXISTS ${table} (position INTEGER)`),
+    insert: (tx, table, position) => void (tx as SqliteProjectionTransaction).db.prepare(`INSERT INTO ${table} VALUES (?)`).run(position),
+    count: (tx, table) => (tx as SqliteProjectionTransaction).db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number,
+  },
+});
 
 /** What a backend can do, declared as data; the suite picks cases from these, never from the name. */
 export interface BackendCaps {
@@ -25,12 +38,15 @@ export interface BackendFixture {
   freshUrl(): string;
   /** The backend's `EventLog` alone, for the log suite. */
   log: LogFixture;
+  /** What its projection store can do, for the projection suite. */
+  projections: ProjectionCaps;
 }
 
 export const memoryFixture: BackendFixture = {
   name: 'memory',
   caps: { persistent: false, multiProcess: false, watch: true, encodedReads: false },
   freshUrl: () => 'memory:',
+  projections: sqliteProjections(false),
   log: { name: 'memory', caps: { encodedReads: false }, openLog: async (unique) => new MemoryEventLog(unique) },
 };
 
@@ -38,6 +54,7 @@ export const sqliteFixture: BackendFixture = {
   name: 'sqlite',
   caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
+  projections: sqliteProjections(true),
   log: {
     name: 'sqlite',
     caps: { encodedReads: true },
@@ -49,6 +66,7 @@ export const fileFixture: BackendFixture = {
   name: 'file',
   caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
   freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
+  projections: sqliteProjections(true),
   log: {
     name: 'file',
     caps: { encodedReads: true },
