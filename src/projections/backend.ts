@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../log/errors';
 import type { Durability, EventLog } from '../log/event-log';
 import type { StoreSchema } from './config';
 import type { ProjectionStore } from './projection-store';
@@ -70,4 +71,16 @@ export interface Backend {
   open(url: string, options: BackendOpenOptions): Promise<OpenedBackend>;
   /** How contexts of the store at `url` are laid out. */
   contexts(url: string): ContextLayout;
+}
+
+/**
+ * The path a `scheme:PATH` store URL names (`scheme:///abs` and `scheme:/abs` are both absolute);
+ * INVALID_INPUT when the URL has another scheme, no path, or a NUL byte. `needs` and `example` word the error.
+ */
+export function urlPath(url: string, scheme: string, needs: string, example: string): string {
+  if (!url.startsWith(scheme)) throw new InvalidInputError(`store URL ${JSON.stringify(url)} is not a ${scheme} URL`);
+  const location = url.slice(scheme.length).replace(/^\/\/(?=\/)/, '');
+  if (!location) throw new InvalidInputError(`store URL ${url}: ${scheme} needs ${needs}, as in ${example}`);
+  if (location.includes('\0')) throw new InvalidInputError('store URL contains a NUL byte');
+  return location;
 }

@@ -1,18 +1,11 @@
 import { retryOpening } from '../../log/busy-retry';
-import { InvalidInputError } from '../../log/errors';
-import type { Backend } from '../../projections/backend';
+import { urlPath, type Backend } from '../../projections/backend';
 import { uniqueSpec } from '../../projections/config';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { FileEventLog } from './file-log';
 
 /** The log directory a `file:DIR` URL names. */
-function logDir(url: string): string {
-  if (!url.startsWith('file:')) throw new InvalidInputError(`store URL ${JSON.stringify(url)} is not a file: URL`);
-  const dir = url.slice('file:'.length).replace(/^\/\/(?=\/)/, '');
-  if (!dir) throw new InvalidInputError(`store URL ${url}: file: needs a directory, as in file:./data/log`);
-  if (dir.includes('\0')) throw new InvalidInputError('store URL contains a NUL byte');
-  return dir;
-}
+const logDir = (url: string): string => urlPath(url, 'file:', 'a directory', 'file:./data/log');
 
 /**
  * `file:DIR` — the OTOML segment log is the truth; the sidecar `DIR/projections.db` holds its index and

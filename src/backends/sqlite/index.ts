@@ -1,19 +1,12 @@
 import * as path from 'node:path';
 import { retryOpening } from '../../log/busy-retry';
-import { InvalidInputError } from '../../log/errors';
-import type { Backend } from '../../projections/backend';
+import { urlPath, type Backend } from '../../projections/backend';
 import { uniqueSpec } from '../../projections/config';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { SqliteEventLog } from './sqlite-log';
 
-/** The database file a `sqlite:PATH` URL names (`sqlite:///abs` and `sqlite:/abs` are both absolute). */
-function filePath(url: string): string {
-  if (!url.startsWith('sqlite:')) throw new InvalidInputError(`store URL ${JSON.stringify(url)} is not a sqlite: URL`);
-  const file = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-  if (!file) throw new InvalidInputError(`store URL ${url}: sqlite: needs a file path, as in sqlite:./data/osis.db`);
-  if (file.includes('\0')) throw new InvalidInputError('store URL contains a NUL byte');
-  return file;
-}
+/** The database file a `sqlite:PATH` URL names. */
+const filePath = (url: string): string => urlPath(url, 'sqlite:', 'a file path', 'sqlite:./data/osis.db');
 
 /**
  * `sqlite:PATH` — the log and its projections in one SQLite database. Projections commit inside the

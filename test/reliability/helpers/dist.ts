@@ -19,6 +19,6 @@ function newest(dir: string, ext: string): number {
  */
 export function assertDistIsCurrent(): void {
   const dist = path.join(ROOT, 'dist');
-  if (!fs.existsSync(path.join(dist, 'api', 'store.js'))) throw new Error('dist/ is missing: run npm run build first');
+  if (!fs.existsSync(path.join(dist, 'api', 'library', 'store.js'))) throw new Error('dist/ is missing: run npm run build first');
   if (newest(path.join(ROOT, 'src'), '.ts') > newest(dist, '.js')) throw new Error('dist/ is older than src/: run npm run build first');
 }
