@@ -24,11 +24,24 @@ export interface ProjectionCaps {
   };
 }
 
-/** How the projection suite opens a fresh store (a backend's log and projection store, wired). */
+/** How the projection suite gets a fresh store: a location it can open (and, when persistent, reopen). */
 export interface ProjectionFixture {
   name: string;
   caps: ProjectionCaps;
-  freshUrl(): string;
+  /** A new, empty location; each `open()` opens it (a log and a projection store, wired as a backend does). */
+  fresh(): { open(): Promise<OpenedBackend> };
+}
+
+/** The fixture of a backend reached by store URL through the api's backend registry. */
+export function projectionFixtureOfUrl(name: string, caps: ProjectionCaps, freshUrl: () => string): ProjectionFixture {
+  return {
+    name,
+    caps,
+    fresh: () => {
+      const url = freshUrl();
+      return { open: () => openBackend(url, { schema: parseSchema(SCHEMA, 'test'), durability: 'normal' }) };
+    },
+  };
 }
 
 const user = (sid: string, data: Record<string, unknown>): ProposedEvent => ({ type: 'user', sid, kind: 'created', data: { sid, ...data } });
@@ -48,13 +61,14 @@ function sequence(steps: Array<() => unknown>): unknown {
 /**
  * The `ProjectionStore` contract (src/projections/projection-store.ts), run unchanged against every
  * projection store through its backend: events go in through the log, everything else through the
- * contract's methods only.
+ * contract's methods only. The schema is `SCHEMA` (test/conformance/context.ts): `user` with index
+ * `country`, `age`, unique `email`, text `name`, `bio`.
  */
 export function projectionStoreCases(fixture: ProjectionFixture): void {
   describe(`ProjectionStore contract: ${fixture.name}`, () => {
     let backend: OpenedBackend;
-    let url: string;
-    const open = () => openBackend(url, { schema: parseSchema(SCHEMA, 'test'), durability: 'normal' });
+    let location: { open(): Promise<OpenedBackend> };
+    const open = () => location.open();
     /** Append, then do what the api does after an append when the backend leaves it to the api. */
     const append = async (events: ProposedEvent[]): Promise<StoredEvent[]> => {
       const stored = await backend.log.append(events);
@@ -64,7 +78,7 @@ export function projectionStoreCases(fixture: ProjectionFixture): void {
     };
 
     beforeEach(async () => {
-      url = fixture.freshUrl();
+      location = fixture.fresh();
       backend = await open();
     });
     afterEach(async () => backend.close());
@@ -131,7 +145,7 @@ export function projectionStoreCases(fixture: ProjectionFixture): void {
       await append([user('a', { country: 'be' }), user('b', { country: 'nl' }), user('c', { country: 'be' })]);
       await append([update('a', { country: 'nl' }), remove('c'), user('c', { country: 'fr' }), update('b', { country: 'be' })]);
       const p = backend.projections;
-      const other = await openBackend(fixture.freshUrl(), { schema: parseSchema(SCHEMA, 'test'), durability: 'normal' });
+      const other = await fixture.fresh().open();
       try {
         const direct = [user('a', { country: 'nl' }), user('b', { country: 'be' }), user('c', { country: 'fr' })];
         const stored = await other.log.append(direct);

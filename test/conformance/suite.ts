@@ -5,14 +5,14 @@ import { namedSubscriberCases } from './subscribers';
 import { concurrencyCases } from './concurrency';
 import { crudCases } from './crud';
 import { eventLogCases } from './event-log';
-import { projectionStoreCases } from './projection-store';
+import { projectionFixtureOfUrl, projectionStoreCases } from './projection-store';
 import { queryCases } from './queries';
 
 /** The conformance suite: every backend runs all of it, adding only its fixture. */
 export function conformance(fixture: BackendFixture): void {
   describe(`conformance: ${fixture.name}`, () => {
     eventLogCases(fixture.log);
-    projectionStoreCases({ name: fixture.name, caps: fixture.projections, freshUrl: fixture.freshUrl });
+    projectionStoreCases(projectionFixtureOfUrl(fixture.name, fixture.projections, fixture.freshUrl));
     crudCases(fixture);
     concurrencyCases(fixture);
     queryCases(fixture);
