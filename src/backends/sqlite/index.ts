@@ -25,6 +25,7 @@ export const sqliteBackend: Backend = {
       const projections = await retryOpening(file, () => new SqliteProjectionStore(log.db, options.schema));
       log.applyInAppend((events) => projections.applyInline(events));
       await projections.catchUp(log);
+      void projections.promoteFrequentTerms();
       return {
         log,
         projections,

@@ -25,6 +25,12 @@ function dominated(p: Point, tf: number, length: number, id: number): boolean {
 /** The frontiers of a type's tracked terms, as loaded from its champion table. */
 type Frontiers = Map<string, Point[]>;
 
+/** The row that versions a champion table: term '' (never a token), id 0; `edge` counts changes to its frontiers. */
+const VERSION_TERM = '';
+
+/** A term's lists as written: its frontier and the postings (id, tf, length) it keeps. */
+export type TermLists = Map<string, { frontier: Point[]; postings: Array<[number, number, number]> }>;
+
 /**
  * Champion lists beside FTS5, one table per type (`typeTable(names.championPrefix, type)`), so a one-term
  * ranked query costs O(list), not O(matches). For each tracked term the table holds a marker row
@@ -33,10 +39,18 @@ type Frontiers = Map<string, Point[]>;
  * falls with length whatever the average length, so a left-out posting never outweighs the best frontier
  * point; a page is answered from the list only when its last item outweighs that bound (then it is
  * FTS5's exact `ORDER BY rank, rowid` page), otherwise the caller asks FTS5.
+ *
+ * Lists are written by a rebuild, or later by a promotion (champion-promotion.ts) when a term becomes
+ * frequent in a store that is never rebuilt. While a term is being promoted its marker row has edge 1:
+ * it has no frontier yet, so every new posting is recorded, and `top` leaves its queries to FTS5. Every
+ * change of a frontier bumps the table's version row (term '', id 0), so every process re-reads them.
  */
 export class ChampionLists {
-  private readonly frontiers = new Map<string, Frontiers | null>();
-  private readonly statements = new Map<string, { insert: Database.Statement; remove: Database.Statement; select: Database.Statement }>();
+  private readonly frontiers = new Map<string, { version: number; frontiers: Frontiers } | null>();
+  private readonly statements = new Map<
+    string,
+    { insert: Database.Statement; remove: Database.Statement; select: Database.Statement; version: Database.Statement }
+  >();
   private schemaVersion = -1;
   private readonly readSchemaVersion;
 
@@ -67,7 +81,7 @@ export class ChampionLists {
   top(type: string, term: string, k: number): number[] | undefined {
     if (!this.load(type)) return undefined;
     const rows = this.statementsFor(type).select.all(term) as { id: number; tf: number; length: number; edge: number }[];
-    if (rows.length === 0) return undefined;
+    if (rows.length === 0 || rows.some((row) => row.id === 0 && row.edge === 1)) return undefined;
     const avgdl = averageLength(this.db, ftsTable(type, this.names));
     if (avgdl === undefined) return [];
     const bounds: { id: number; w: number }[] = [];
@@ -82,23 +96,90 @@ export class ChampionLists {
     return bounds.every((b) => last.w > b.w || (last.w === b.w && last.id < b.id)) ? scored.slice(0, k).map((s) => s.id) : undefined;
   }
 
-  /** A builder that collects every posting of a type while a rebuild indexes it, then writes the lists. */
-  builder(): ChampionBuilder {
-    return new ChampionBuilder(this);
+  /**
+   * A builder that collects every posting of a type while a rebuild indexes it (or, with `only`, the
+   * postings of those terms while a promotion scans the type), then writes the lists.
+   */
+  builder(only?: ReadonlySet<string>): ChampionBuilder {
+    return new ChampionBuilder(this, only);
   }
 
   /** Create a type's table and write its lists (inside the caller's transaction). */
-  write(type: string, lists: Map<string, { frontier: Point[]; postings: Array<[number, number, number]> }>): void {
-    const table = this.table(type);
-    const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (term TEXT NOT NULL, id INTEGER NOT NULL, tf INTEGER NOT NULL, length INTEGER NOT NULL, edge INTEGER NOT NULL, PRIMARY KEY (term, id)) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS champions_by_id_${tag} ON ${table} (id)`);
-    const insert = this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length, edge) VALUES (?, ?, ?, ?, ?)`);
+  write(type: string, lists: TermLists): void {
+    const insert = this.ensureTable(type);
     for (const [term, list] of lists) {
       insert.run(term, 0, 0, 0, 0);
       for (const p of list.frontier) insert.run(term, -p.tf, p.tf, p.length, p.id);
       for (const [id, tf, length] of list.postings) insert.run(term, id, tf, length, 0);
     }
+    this.bumpVersion(type);
+  }
+
+  /** The tracked terms of a type, and those still being promoted (edge 1). */
+  trackedTerms(type: string): { tracked: Set<string>; building: Set<string> } {
+    const tracked = new Set<string>();
+    const building = new Set<string>();
+    if (!this.load(type)) return { tracked, building };
+    for (const row of this.db.prepare(`SELECT term, edge FROM ${this.table(type)} WHERE id = 0 AND term != ?`).all(VERSION_TERM) as { term: string; edge: number }[]) {
+      (row.edge === 1 ? building : tracked).add(row.term);
+    }
+    return { tracked, building };
+  }
+
+  /**
+   * Start promoting `terms` (inside the caller's transaction): a marker with no frontier, so from now on
+   * every new posting of them is recorded, and `top` does not answer them until `finishPromotion`.
+   */
+  startPromotion(type: string, terms: Iterable<string>): void {
+    const insert = this.ensureTable(type);
+    for (const term of terms) insert.run(term, 0, 0, 0, 1);
+    this.bumpVersion(type);
+  }
+
+  /**
+   * Finish a promotion (inside the caller's transaction): write the frontiers a scan found, and its
+   * postings that `current` confirms (an object changed since the scan read it already has its posting
+   * from `add`, which must not be overwritten), then let `top` answer the terms.
+   */
+  finishPromotion(type: string, lists: TermLists, current: (id: number, term: string) => { tf: number; length: number } | undefined): void {
+    const insert = this.ensureTable(type);
+    for (const [term, list] of lists) {
+      for (const p of list.frontier) insert.run(term, -p.tf, p.tf, p.length, p.id);
+      for (const [id, tf, length] of list.postings) {
+        const now = current(id, term);
+        if (now && now.tf === tf && now.length === length) insert.run(term, id, tf, length, 0);
+      }
+      insert.run(term, 0, 0, 0, 0);
+    }
+    this.bumpVersion(type);
+  }
+
+  /** The object count recorded at the type's last promotion check (0 when never checked). */
+  checkedAt(type: string): number {
+    if (!this.load(type)) return 0;
+    return (this.db.prepare(`SELECT length FROM ${this.table(type)} WHERE term = ? AND id = 0`).pluck().get(VERSION_TERM) as number | undefined) ?? 0;
+  }
+
+  /** Record the object count of a promotion check (inside the caller's transaction). */
+  markChecked(type: string, objects: number): void {
+    this.ensureTable(type);
+    this.db.prepare(`UPDATE ${this.table(type)} SET length = ? WHERE term = ? AND id = 0`).run(objects, VERSION_TERM);
+  }
+
+  /** The type's table (created when missing, with its version row) and its insert statement. */
+  private ensureTable(type: string): Database.Statement {
+    const table = this.table(type);
+    if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) {
+      const tag = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+      this.db.exec(`CREATE TABLE IF NOT EXISTS ${table} (term TEXT NOT NULL, id INTEGER NOT NULL, tf INTEGER NOT NULL, length INTEGER NOT NULL, edge INTEGER NOT NULL, PRIMARY KEY (term, id)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS champions_by_id_${tag} ON ${table} (id)`);
+    }
+    this.db.prepare(`INSERT OR IGNORE INTO ${table} (term, id, tf, length, edge) VALUES (?, 0, 0, 0, 0)`).run(VERSION_TERM);
+    return this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length, edge) VALUES (?, ?, ?, ?, ?)`);
+  }
+
+  private bumpVersion(type: string): void {
+    this.db.prepare(`UPDATE ${this.table(type)} SET edge = edge + 1 WHERE term = ? AND id = 0`).run(VERSION_TERM);
     this.frontiers.delete(type);
     this.statements.delete(type);
     this.schemaVersion = -1;
@@ -112,6 +193,7 @@ export class ChampionLists {
         insert: this.db.prepare(`INSERT OR REPLACE INTO ${table} (term, id, tf, length, edge) VALUES (?, ?, ?, ?, ?)`),
         remove: this.db.prepare(`DELETE FROM ${table} WHERE id = ?`),
         select: this.db.prepare(`SELECT id, tf, length, edge FROM ${table} WHERE term = ?`),
+        version: this.db.prepare(`SELECT edge FROM ${table} WHERE term = ? AND id = 0`).pluck(),
       };
       this.statements.set(type, statements);
     }
@@ -122,27 +204,40 @@ export class ChampionLists {
     return typeTable(this.names.championPrefix, type);
   }
 
-  /** A type's frontiers (null when it has no champion table), re-read when the schema changed. */
+  /**
+   * A type's frontiers (null when it has no champion table), re-read when the schema changed or the
+   * table's version row moved (a promotion or rebuild in any process).
+   */
   private load(type: string): Frontiers | null {
-    const version = this.readSchemaVersion.get() as number;
-    if (version !== this.schemaVersion) {
+    const schemaVersion = this.readSchemaVersion.get() as number;
+    if (schemaVersion !== this.schemaVersion) {
       this.frontiers.clear();
       this.statements.clear();
-      this.schemaVersion = version;
+      this.schemaVersion = schemaVersion;
     }
-    let frontiers = this.frontiers.get(type);
-    if (frontiers !== undefined) return frontiers;
+    const cached = this.frontiers.get(type);
+    if (cached === null) return null;
+    if (cached !== undefined) {
+      const version = (this.statementsFor(type).version.get(VERSION_TERM) as number | undefined) ?? 0;
+      if (version === cached.version) return cached.frontiers;
+    }
     const table = this.table(type);
-    frontiers = null;
-    if (this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) {
-      frontiers = new Map();
-      for (const row of this.db.prepare(`SELECT term, id, tf, length, edge FROM ${table} WHERE id <= 0`).all() as { term: string; id: number; tf: number; length: number; edge: number }[]) {
-        let frontier = frontiers.get(row.term);
-        if (!frontier) frontiers.set(row.term, (frontier = []));
-        if (row.id < 0) frontier.push({ tf: row.tf, length: row.length, id: row.edge });
-      }
+    if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table)) {
+      this.frontiers.set(type, null);
+      return null;
     }
-    this.frontiers.set(type, frontiers);
+    const frontiers: Frontiers = new Map();
+    let version = 0;
+    for (const row of this.db.prepare(`SELECT term, id, tf, length, edge FROM ${table} WHERE id <= 0`).all() as { term: string; id: number; tf: number; length: number; edge: number }[]) {
+      if (row.term === VERSION_TERM) {
+        version = row.edge;
+        continue;
+      }
+      let frontier = frontiers.get(row.term);
+      if (!frontier) frontiers.set(row.term, (frontier = []));
+      if (row.id < 0) frontier.push({ tf: row.tf, length: row.length, id: row.edge });
+    }
+    this.frontiers.set(type, { version, frontiers });
     return frontiers;
   }
 }
@@ -162,13 +257,14 @@ interface Group {
 export class ChampionBuilder {
   private readonly types = new Map<string, Map<string, { df: number; groups: Array<Group | undefined> }>>();
 
-  constructor(private readonly lists: ChampionLists) {}
+  constructor(private readonly lists: ChampionLists, private readonly only?: ReadonlySet<string>) {}
 
   add(type: string, id: number, body: string): void {
     let terms = this.types.get(type);
     if (!terms) this.types.set(type, (terms = new Map()));
     const { tf, length } = termFrequencies(body);
     for (const [term, n] of tf) {
+      if (this.only && !this.only.has(term)) continue;
       let entry = terms.get(term);
       if (!entry) terms.set(term, (entry = { df: 0, groups: [] }));
       entry.df++;
@@ -182,23 +278,29 @@ export class ChampionBuilder {
 
   /** Write the lists of the terms in at least TRACKED_DF objects (inside the caller's transaction). */
   write(): void {
-    for (const [type, terms] of this.types) {
-      const lists = new Map<string, { frontier: Point[]; postings: Array<[number, number, number]> }>();
-      for (const [term, entry] of terms) {
-        if (entry.df < TRACKED_DF) continue;
-        const frontier: Point[] = [];
-        const postings: Array<[number, number, number]> = [];
-        for (const [tf, group] of entry.groups.entries()) {
-          if (!group) continue;
-          trim(group);
-          if (group.outLength !== Infinity) frontier.push({ tf, length: group.outLength, id: group.outId });
-          for (let i = 0; i < group.flat.length; i += 2) postings.push([group.flat[i + 1], tf, group.flat[i]]);
-        }
-        lists.set(term, { frontier, postings });
-      }
+    for (const type of this.types.keys()) {
+      const lists = this.termLists(type, TRACKED_DF);
       if (lists.size > 0) this.lists.write(type, lists);
     }
     this.types.clear();
+  }
+
+  /** The lists collected for `type`, of the terms in at least `minDf` of its objects. */
+  termLists(type: string, minDf = 0): TermLists {
+    const lists: TermLists = new Map();
+    for (const [term, entry] of this.types.get(type) ?? []) {
+      if (entry.df < minDf) continue;
+      const frontier: Point[] = [];
+      const postings: Array<[number, number, number]> = [];
+      for (const [tf, group] of entry.groups.entries()) {
+        if (!group) continue;
+        trim(group);
+        if (group.outLength !== Infinity) frontier.push({ tf, length: group.outLength, id: group.outId });
+        for (let i = 0; i < group.flat.length; i += 2) postings.push([group.flat[i + 1], tf, group.flat[i]]);
+      }
+      lists.set(term, { frontier, postings });
+    }
+    return lists;
   }
 }
 

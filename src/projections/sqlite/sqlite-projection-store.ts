@@ -18,6 +18,7 @@ import type {
   SubscriberKind,
   UserProjectionHandler,
 } from '../projection-store';
+import { promoteFrequentTerms, promotionDue } from './champion-promotion';
 import { CountQueries } from './counts';
 import { CurrentStateProjection } from './current-state';
 import { FullTextProjection } from './fulltext';
@@ -63,6 +64,9 @@ export class SqliteProjectionStore implements ProjectionStore<SqliteProjectionTr
   private serial: Promise<unknown> = Promise.resolve();
   private fullTextTimer: NodeJS.Timeout | undefined;
   private subscriberTable: SubscriberCheckpoints | undefined;
+  private promotion: Promise<void> = Promise.resolve();
+  private promoting = false;
+  private closing = false;
 
   constructor(readonly db: Database.Database, readonly schema: StoreSchema) {
     ensureProjectionTables(db, LIVE);
@@ -145,6 +149,29 @@ export class SqliteProjectionStore implements ProjectionStore<SqliteProjectionTr
       });
     }
     await this.catchUp(log);
+    void this.promoteFrequentTerms();
+  }
+
+  /**
+   * In the background: give champion lists to the terms that became frequent since the last check, in
+   * types that doubled since (see champion-promotion.ts), so a store that is never rebuilt answers
+   * common words fast too. Resolves when this round is done; a failure only postpones it.
+   */
+  promoteFrequentTerms(): Promise<void> {
+    if (this.promoting || this.closing || !this.db.open) return this.promotion;
+    const champions = this.fulltext.champions;
+    const due = Object.entries(this.countQueries.types()).filter(([type, n]) => this.fulltext.has(type) && promotionDue(champions, type, n));
+    if (due.length === 0) return this.promotion;
+    this.promoting = true;
+    const keepGoing = () => !this.closing && this.db.open;
+    this.promotion = (async () => {
+      for (const [type, n] of due) if (keepGoing()) await promoteFrequentTerms(this.db, this.schema, LIVE, champions, type, n, keepGoing);
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        this.promoting = false;
+      });
+    return this.promotion;
   }
 
   /**
@@ -260,8 +287,10 @@ export class SqliteProjectionStore implements ProjectionStore<SqliteProjectionTr
 
   /** Stop background work (the backend closes the database). */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.fullTextTimer) clearTimeout(this.fullTextTimer);
     this.fullTextTimer = undefined;
+    await this.promotion;
   }
 
   private subscriberTable_(): SubscriberCheckpoints {
@@ -282,7 +311,9 @@ export class SqliteProjectionStore implements ProjectionStore<SqliteProjectionTr
       this.fullTextTimer = undefined;
       if (!this.db.open) return;
       // A failure only postpones indexing: the next text query catches up.
-      this.ensureFullText().catch(() => undefined);
+      this.ensureFullText()
+        .then(() => this.promoteFrequentTerms())
+        .catch(() => undefined);
     }, 25);
     this.fullTextTimer.unref();
   }
