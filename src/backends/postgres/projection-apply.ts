@@ -23,6 +23,11 @@ interface Outcome {
   sid: string;
   /** A deletion happened in the batch: the row it had before the batch is removed first (a new life gets a new id). */
   restart: boolean;
+  /**
+   * The object may have rows from before the batch: its first event here is not `created` (the log
+   * accepts `created` only for an object that does not exist, so there is nothing to delete first).
+   */
+  existed: boolean;
   row: ObjectRow | null;
   /** Position of the event that began the row's life in this batch (its order among new rows). */
   began: number;
@@ -39,7 +44,7 @@ export function planBatch(events: readonly StoredEvent[]): Outcome[] {
   for (const event of events) {
     const key = `${event.type}\0${event.sid}`;
     let outcome = outcomes.get(key);
-    if (!outcome) outcomes.set(key, (outcome = { type: event.type, sid: event.sid, restart: false, row: null, began: event.position }));
+    if (!outcome) outcomes.set(key, (outcome = { type: event.type, sid: event.sid, restart: false, existed: event.kind !== 'created', row: null, began: event.position }));
     if (event.kind === 'deleted') {
       outcome.restart = true;
       outcome.row = null;
@@ -65,8 +70,8 @@ export function planBatch(events: readonly StoredEvent[]): Outcome[] {
 export async function applyEvents(client: Queryable, t: ProjectionTables, schema: StoreSchema, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
   const outcomes = planBatch(events);
-  await deleteKeys(client, t.objects, outcomes.filter((o) => o.restart));
-  await deleteKeys(client, t.index, outcomes.filter((o) => indexedFields(schema, o.type).length > 0));
+  await deleteKeys(client, t.objects, outcomes.filter((o) => o.restart && o.existed));
+  await deleteKeys(client, t.index, outcomes.filter((o) => o.existed && indexedFields(schema, o.type).length > 0));
   const rows = outcomes.filter((o) => o.row !== null).sort((a, b) => a.began - b.began);
   await writeRows(client, t, schema, rows.map((o) => o.row!));
 }
@@ -119,6 +124,16 @@ export function foldedRow(object: FoldedObject): ObjectRow | undefined {
 /** Move the current-state and full-text checkpoints to `position` (inside the caller's transaction). */
 export async function saveCheckpoint(client: Queryable, t: ProjectionTables, position: number): Promise<void> {
   await client.query(`UPDATE ${t.checkpoints} SET position = $1 WHERE name IN ('${CURRENT_STATE}', '${FULL_TEXT}')`, [position]);
+}
+
+/**
+ * Move the checkpoints from `from` to `to` when they are at `from` (one statement: the check and the
+ * move); false when they were elsewhere and nothing moved. The row stays locked until the caller's
+ * transaction ends, as with `readCheckpoint(…, true)`.
+ */
+export async function advanceCheckpoint(client: Queryable, t: ProjectionTables, from: number, to: number): Promise<boolean> {
+  const result = await client.query(`UPDATE ${t.checkpoints} SET position = $2 WHERE name IN ('${CURRENT_STATE}', '${FULL_TEXT}') AND position = $1`, [from, to]);
+  return result.rowCount === 2;
 }
 
 /** The current-state checkpoint, locked until the caller's transaction ends when `lock` is set. */

@@ -17,12 +17,12 @@ import type {
   UserProjectionHandler,
 } from '../../projections/projection-store';
 import { buildSnapshot } from '../../projections/sqlite/snapshot';
-import { applyEvents, readCheckpoint, saveCheckpoint } from './projection-apply';
+import { advanceCheckpoint, applyEvents, readCheckpoint, saveCheckpoint } from './projection-apply';
 import { PgCountQueries } from './projection-counts';
 import { pagedFind } from './projection-paged-find';
 import { PgProjectionQueries } from './projection-queries';
 import { blueGreenRebuild, checkParity, transaction } from './projection-rebuild';
-import { CURRENT_STATE, FULL_TEXT, ensureProjectionSchema, projectionTables, type ProjectionTables } from './projection-schema';
+import { CURRENT_STATE, FULL_TEXT, ensureProjectionSchema, projectionTables, type ProjectionTables, type Queryable } from './projection-schema';
 import { PgSubscriberCheckpoints, type PostgresProjectionTransaction } from './projection-subscribers';
 
 export type { PostgresProjectionTransaction } from './projection-subscribers';
@@ -77,8 +77,13 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
    * checkpoint (the store is behind or being rebuilt: a later `catchUp` reads the gap from the log).
    * Returns whether the events were applied.
    */
-  async applyInAppend(client: PoolClient, events: readonly StoredEvent[]): Promise<boolean> {
+  async applyInAppend(client: Queryable, events: readonly StoredEvent[]): Promise<boolean> {
     if (events.length === 0) return true;
+    // The usual case in one statement: the events follow the checkpoint, which moves (and stays locked).
+    if (await advanceCheckpoint(client, this.live, events[0].position - 1, events[events.length - 1].position)) {
+      await applyEvents(client, this.live, this.schema, events);
+      return true;
+    }
     const checkpoint = await readCheckpoint(client, this.live, true);
     const fresh = events.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return true;
