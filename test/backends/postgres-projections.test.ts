@@ -5,6 +5,7 @@ import type { ProposedEvent, StoredEvent } from '../../src';
 import { parseSchema } from '../../src/api/library/schema';
 import { memoryBackend } from '../../src/backends/memory';
 import { MemoryEventLog } from '../../src/backends/memory/memory-log';
+import { quoteIdent } from '../../src/backends/postgres/projection-schema';
 import { PostgresProjectionStore, type PostgresProjectionTransaction } from '../../src/backends/postgres/projection-store';
 import type { OpenedBackend } from '../../src/projections/backend';
 import { uniqueSpec, type StoreSchema } from '../../src/projections/config';
@@ -23,15 +24,15 @@ if (!url) {
     const schemas: string[] = [];
     const storeSchema = parseSchema(SCHEMA, 'test');
     /** A new PostgreSQL schema for one test (dropped after it). */
-    const freshSchema = () => {
-      const name = `t_${randomBytes(6).toString('hex')}`;
+    const freshSchema = (suffix = '') => {
+      const name = `t_${randomBytes(6).toString('hex')}${suffix}`;
       schemas.push(name);
       return name;
     };
     const openStore = (name: string, schema: StoreSchema = storeSchema) => PostgresProjectionStore.open(pool, name, schema);
 
     afterEach(async () => {
-      for (const name of schemas.splice(0)) await pool.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+      for (const name of schemas.splice(0)) await pool.query(`DROP SCHEMA IF EXISTS ${quoteIdent(name)} CASCADE`);
     });
     after(() => pool.end());
 
@@ -76,7 +77,7 @@ if (!url) {
 
     describe('applyInAppend', () => {
       it('commits with the caller’s transaction and leaves nothing when it rolls back', async () => {
-        const name = freshSchema();
+        const name = freshSchema(' "x"; drop');
         const store = await openStore(name);
         const log = new MemoryEventLog(uniqueSpec(storeSchema));
         const first = await log.append([user('a', { country: 'be', name: 'Ann' }), user('b', { country: 'nl' })]);
@@ -84,7 +85,7 @@ if (!url) {
         try {
           await client.query('BEGIN');
           expect(await store.applyInAppend(client, first)).to.equal(true);
-          const inside = await client.query(`SELECT count(*) AS n FROM "${name}".objects`);
+          const inside = await client.query(`SELECT count(*) AS n FROM ${quoteIdent(name)}.objects`);
           expect(Number(inside.rows[0].n)).to.equal(2);
           expect(await store.exists('user', 'a'), 'not visible to others before COMMIT').to.equal(false);
           await client.query('COMMIT');
@@ -219,6 +220,52 @@ if (!url) {
         expect(await one.countOf('user', 'country', 'be')).to.equal(2);
         expect(await one.checkParity(await foldLog(log))).to.deep.equal([]);
         expect((await one.rebuild(log)).parity).to.equal(foldParity(await foldLog(log)));
+      });
+
+      it('applies each event once when several hosts catch up one log at the same time', async () => {
+        const name = freshSchema();
+        const log = new MemoryEventLog(uniqueSpec(storeSchema));
+        const hosts = await Promise.all([openStore(name), openStore(name), openStore(name)]);
+        for (let round = 0; round < 5; round++) {
+          const events = Array.from({ length: 40 }, (_, i) => user(`h${round}_${i}`, { country: ['be', 'nl'][i % 2], name: `n${i}` }));
+          events.push({ type: 'user', sid: `h${round}_0`, kind: 'updated', data: { sid: `h${round}_0`, country: 'fr' } });
+          const stored = await log.append(events);
+          await Promise.all(hosts.map((h, i) => h.catchUp(log, i === 0 ? stored : undefined)));
+        }
+        expect(await hosts[2].position()).to.equal(205);
+        expect(await hosts[1].counts()).to.deep.equal({ user: 200 });
+        expect(await hosts[0].countOf('user', 'country', 'fr')).to.equal(5);
+        expect(await hosts[0].checkParity(await foldLog(log))).to.deep.equal([]);
+      });
+
+      it('rebuilds beside live appends: writes during the rebuild land in the swapped-in tables', async () => {
+        const name = freshSchema();
+        const log = new MemoryEventLog(uniqueSpec(storeSchema));
+        const store = await openStore(name);
+        const writer = await openStore(name);
+        await store.catchUp(log, await log.append(Array.from({ length: 3000 }, (_, i) => user(`r${i}`, { country: 'be', name: `w${i % 7}` }))));
+        let writing = true;
+        let appended = 0;
+        const writes = (async () => {
+          while (writing) {
+            const stored = await log.append([user(`live${appended}`, { country: 'nl' })]);
+            appended++;
+            await writer.catchUp(log, stored);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+        })();
+        const result = await store.rebuild(log);
+        writing = false;
+        await writes;
+        await store.catchUp(log);
+        expect(appended).to.be.greaterThan(0);
+        // The parity is the fold's (its `events` of a gapless log), checked before the catch-up inside the swap.
+        expect(result.parity).to.equal(foldParity(await foldLog(log, { position: result.events })));
+        expect(result.position).to.be.at.least(result.events);
+        expect(await store.position()).to.equal(3000 + appended);
+        expect(await store.counts()).to.deep.equal({ user: 3000 + appended });
+        expect(await store.countOf('user', 'country', 'nl')).to.equal(appended);
+        expect(await store.checkParity(await foldLog(log))).to.deep.equal([]);
       });
 
       it('runs a user projection once when two hosts hand it the same batch at the same time', async () => {
