@@ -38,8 +38,8 @@ if (!url) {
 
     const caps: ProjectionCaps = {
       transaction: 'postgres',
-      // The memory log under the store does not survive a reopen.
-      persistent: false,
+      // A location keeps its memory log and its PostgreSQL schema across opens (see `fresh` below).
+      persistent: true,
       userTable: {
         create: async (tx, table) => void (await (tx as PostgresProjectionTransaction).client.query(`CREATE TABLE IF NOT EXISTS ${table} (position bigint)`)),
         insert: async (tx, table, position) => void (await (tx as PostgresProjectionTransaction).client.query(`INSERT INTO ${table} VALUES ($1)`, [position])),
@@ -47,9 +47,12 @@ if (!url) {
       },
     };
 
-    /** The store paired with the memory log, wired as an after-append backend (the api's catchUp path). */
-    async function openPaired(name: string): Promise<OpenedBackend> {
-      const log = new MemoryEventLog(uniqueSpec(storeSchema));
+    /**
+     * The store paired with a memory log, wired as an after-append backend (the api's catchUp path). A
+     * given `log` is the location's, kept open across opens; otherwise the backend owns a new one.
+     */
+    async function openPaired(name: string, kept?: MemoryEventLog): Promise<OpenedBackend> {
+      const log = kept ?? new MemoryEventLog(uniqueSpec(storeSchema));
       const projections = await openStore(name);
       await projections.openLevel(log);
       return {
@@ -58,7 +61,7 @@ if (!url) {
         abilities: { projections: 'after-append', appliesProjections: false, sharedLog: false, persistent: false },
         async close() {
           await projections.close();
-          await log.close();
+          if (!kept) await log.close();
         },
       };
     }
@@ -68,7 +71,8 @@ if (!url) {
       caps,
       fresh: () => {
         const name = freshSchema();
-        return { open: () => openPaired(name) };
+        const log = new MemoryEventLog(uniqueSpec(storeSchema));
+        return { open: () => openPaired(name, log) };
       },
     });
 
