@@ -216,7 +216,14 @@ if (!url) {
         await store.invalidate();
         expect(await store.position()).to.equal(0);
         const [one, two] = await Promise.all([openStore(name), openStore(name)]);
+        const readAll = log.readAll.bind(log);
+        let folds = 0;
+        log.readAll = (from, options) => {
+          if (from === 1) folds++;
+          return readAll(from, options);
+        };
         await Promise.all([one.openLevel(log), two.openLevel(log)]);
+        expect(folds, 'the log was folded from the start once').to.equal(1);
         expect(await one.position()).to.equal(4);
         expect(await one.find('user', q({}), true)).to.deep.equal(before);
         expect((await one.find('user', q({ text: 'zeta' }), false)).items).to.deep.equal(['a']);

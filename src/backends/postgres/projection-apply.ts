@@ -39,7 +39,7 @@ interface Outcome {
  * statements per batch instead of a round trip per event. An object's row keeps its id and created_at
  * across updates (the upsert keeps them); a deletion removes it, and a later creation inserts a new row.
  */
-export function planBatch(events: readonly StoredEvent[]): Outcome[] {
+function planBatch(events: readonly StoredEvent[]): Outcome[] {
   const outcomes = new Map<string, Outcome>();
   for (const event of events) {
     const key = `${event.type}\0${event.sid}`;
