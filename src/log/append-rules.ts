@@ -53,6 +53,16 @@ export function uniqueClaims(spec: UniqueSpec, type: string, data: ObjectData): 
   return claims;
 }
 
+/** The declared unique fields in a canonical form (sorted), to tell whether a backend's claim table matches the spec. */
+export function uniqueSpecKey(spec: UniqueSpec): string {
+  return JSON.stringify(
+    Object.keys(spec)
+      .sort()
+      .map((t) => [t, [...spec[t]].sort()])
+      .filter(([, fields]) => fields.length > 0),
+  );
+}
+
 /** Raise the typed error for a claim held by another object. */
 export function uniqueViolation(type: string, claim: UniqueClaim, heldBy: string): UniqueViolationError {
   return new UniqueViolationError(type, claim.field, claim.value, heldBy);
@@ -75,6 +85,24 @@ export function idempotencyRuns(events: readonly StoredEvent[]): Map<string, Sto
     if (current) groups.set(key!, current.events);
   }
   return groups;
+}
+
+/**
+ * The rules for one imported event (`EventLog.importEvents`): it must sit at `position` (the log's
+ * next), carry a canonical timestamp, obey the append rules against `state`, and carry the version
+ * they give. Throws INVALID_INPUT naming the event (`index` is 0-based); returns the new stream state.
+ */
+export function applyImportRules(event: StoredEvent, index: number, position: number, state: StreamState): StreamState {
+  const where = `imported event ${index + 1} (position ${event.position})`;
+  if (event.position !== position) throw new InvalidInputError(`${where}: imported events must continue the log at position ${position}`);
+  if (!isCanonicalTimestamp(event.ts)) {
+    throw new InvalidInputError(`${where}: ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
+  }
+  const after = applyAppendRules({ type: event.type, sid: event.sid, kind: event.kind, data: event.data }, state);
+  if (after.version !== event.version) {
+    throw new InvalidInputError(`${where}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);
+  }
+  return after;
 }
 
 /** True for timestamps as the log writes them: ISO 8601 UTC with milliseconds (`Date#toISOString`). */

@@ -12,7 +12,7 @@ import type {
   UniqueSpec,
   WatchOptions,
 } from '../../log/event-log';
-import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp } from '../../log/append-rules';
+import { applyAppendRules, applyImportRules, idempotencyRuns } from '../../log/append-rules';
 import { ChangeNotifier, type WatchedFiles } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
@@ -250,16 +250,7 @@ export class SqliteEventLog implements EventLog {
         this.damage.assertWritable();
         const next = Math.max(this.headSync(), (s.sequence.get() as number | undefined) ?? 0) + 1;
         events.forEach((event, i) => {
-          const where = `imported event ${i + 1} (position ${event.position})`;
-          if (event.position !== next + i) throw new InvalidInputError(`${where}: imported events must continue the log at position ${next + i}`);
-          if (!isCanonicalTimestamp(event.ts)) {
-            throw new InvalidInputError(`${where}: ts must be an ISO 8601 UTC time with milliseconds, got ${JSON.stringify(event.ts)}`);
-          }
-          const state = this.readState(event.type, event.sid);
-          const after = applyAppendRules({ type: event.type, sid: event.sid, kind: event.kind, data: event.data }, state);
-          if (after.version !== event.version) {
-            throw new InvalidInputError(`${where}: ${event.type}/${event.sid} has version ${event.version} where the log expects ${after.version}`);
-          }
+          applyImportRules(event, i, next + i, this.readState(event.type, event.sid));
           this.uniqueKeys.apply(event);
           const meta = event.meta ? JSON.stringify(event.meta) : null;
           s.insertAt.run(event.position, event.id, event.type, event.sid, event.kind, event.version, Date.parse(event.ts), JSON.stringify(event.data), meta);

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ProposedEvent } from '../../log/event';
 import type { UniqueSpec } from '../../log/event-log';
-import { uniqueClaims, uniqueViolation } from '../../log/append-rules';
+import { uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
 import { InvalidInputError, UniqueViolationError } from '../../log/errors';
 
 /**
@@ -38,12 +38,7 @@ export class UniqueKeyTable {
    * latest event of every object (one transaction). A clash in existing data is an error that names it.
    */
   syncWithSpec(): void {
-    const wanted = JSON.stringify(
-      Object.keys(this.spec)
-        .sort()
-        .map((t) => [t, [...this.spec[t]].sort()])
-        .filter(([, fields]) => fields.length > 0),
-    );
+    const wanted = uniqueSpecKey(this.spec);
     const current = this.db.prepare("SELECT value FROM log_meta WHERE key = 'unique_spec'").pluck().get();
     if (current === wanted) return;
     const latest = this.db.prepare(

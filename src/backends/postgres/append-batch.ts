@@ -1,0 +1,199 @@
+/**
+ * One group commit of the PostgreSQL log: the appends a process received together, written in one
+ * transaction, each failing alone.
+ *
+ * ## Positions follow commit order, and a tail never skips (no time threshold)
+ *
+ * A reader that tails by position (`readAll(from)`) must never see position p while an event below p
+ * can still commit later, or it moves past that event for good. BIGSERIAL positions break this: a
+ * sequence hands out numbers at INSERT time, and transactions commit in another order.
+ *
+ * Here positions come from a counter row, `log_head`, and are taken inside the append transaction,
+ * after everything that can fail on its own has been checked (phase 1), immediately before the events
+ * are inserted (phase 2):
+ *
+ *     UPDATE log_head SET position = position + n WHERE id = 1 RETURNING position
+ *
+ * The UPDATE takes the row lock and keeps it until COMMIT or ROLLBACK. So:
+ * 1. Two transactions that both append cannot both hold positions uncommitted: the second one's UPDATE
+ *    waits until the first has ended, then reads the counter the first left (READ COMMITTED re-reads the
+ *    committed row). Positions are handed out in the order the transactions commit.
+ * 2. A transaction that rolls back also rolls back its counter update: the next one gets the same
+ *    numbers, so no position is ever a hole that a reader would have to wait for or skip.
+ * 3. PostgreSQL makes a committed transaction visible (ProcArray) before it releases its locks, so when
+ *    a reader's snapshot contains position p, the transaction that held p-1 and ended before p's
+ *    transaction could take the row was already visible to that snapshot. A statement's snapshot is
+ *    therefore always a prefix 1..h of the log: `readAll(from)` returns a contiguous run, and the next
+ *    call continues from where it stopped without missing anything.
+ * 4. Only appenders touch the row. An unrelated long transaction in another session takes no lock on it
+ *    and appears in no decision here, so it never holds the tail back (unlike xid/snapshot-xmin designs).
+ *
+ * The cost is that appends of all processes serialise on that row from phase 2 to COMMIT (the INSERT
+ * and the commit's WAL flush). Group commit makes one such turn carry every append a process received
+ * meanwhile, and phase 1 (the checks, unique claims and idempotency keys, which may wait on other
+ * transactions) runs before the row is taken, so the row is never held while waiting for anything but
+ * the flush. Counter holders never wait for any other lock, so they cannot be part of a deadlock.
+ *
+ * Phase 1 reads each stream's state under a transaction-scoped advisory lock per stream (see
+ * `lockStreams`), so the versions computed stay right until commit, and the events are inserted only
+ * in phase 2: the requests of a batch see each other's effects through an in-memory overlay of stream
+ * states; unique claims and idempotency keys are rows written in phase 1, inside a savepoint per request
+ * that needs them, so a request that fails is undone alone.
+ */
+import type { PoolClient } from 'pg';
+import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
+import type { AppendOptions } from '../../log/event-log';
+import { applyAppendRules } from '../../log/append-rules';
+import type { Outcome } from '../../log/group-commit';
+import { newEventId } from '../../log/ids';
+import { insertEvents, lockStreams, readRange, readStreamStates, streamKey } from './event-rows';
+import type { LogTables } from './log-schema';
+import { isConnectionLoss, isRetryable, streamConflictOf } from './pg-errors';
+import type { PgUniqueKeys } from './unique-keys';
+
+/** One `append` call waiting in the group commit. */
+export interface AppendRequest {
+  events: readonly ProposedEvent[];
+  options: AppendOptions;
+}
+
+/** What phase 1 decided for one request. */
+type Plan =
+  | { kind: 'write'; events: Array<{ event: ProposedEvent; version: number }>; key?: string }
+  | { kind: 'earlier'; events: StoredEvent[] }
+  | { kind: 'same-as'; index: number }
+  | { kind: 'failed'; error: unknown };
+
+/** The result of a committed batch: each request's outcome and the last position written (0: none). */
+export interface BatchResult {
+  outcomes: Outcome<StoredEvent[]>[];
+  last: number;
+}
+
+/**
+ * Write `batch` in the caller's transaction (see the module comment). Errors that concern the whole
+ * transaction (deadlock, serialization failure, lost connection) are thrown, so the caller can retry or
+ * report it; a request's own failure becomes its outcome.
+ */
+export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUniqueKeys, batch: readonly AppendRequest[]): Promise<BatchResult> {
+  const streams = new Map<string, readonly [string, string]>();
+  for (const request of batch) for (const e of request.events) streams.set(streamKey(e.type, e.sid), [e.type, e.sid]);
+  await lockStreams(client, t, [...streams.keys()]);
+  const states = await readStreamStates(client, t, [...streams.values()]);
+  const plans: Plan[] = [];
+  const keyOwners = new Map<string, number>();
+  for (let i = 0; i < batch.length; i++) {
+    const plan = await planRequest(client, t, unique, batch[i], states, batch.length > 1, keyOwners);
+    if (plan.kind === 'write' && plan.key !== undefined) keyOwners.set(plan.key, i);
+    plans.push(plan);
+  }
+  const count = plans.reduce((n, p) => n + (p.kind === 'write' ? p.events.length : 0), 0);
+  if (count === 0) return { outcomes: plans.map((p, i) => outcomeOf(p, plans, [], i)), last: 0 };
+
+  // Phase 2: take positions (the counter row lock, held to COMMIT) and insert.
+  const head = await client.query<{ position: number }>(`UPDATE ${t.head} SET position = position + $1 WHERE id = 1 RETURNING position`, [count]);
+  const last = head.rows[0].position;
+  const now = Date.now();
+  const ts = new Date(now).toISOString();
+  let position = last - count;
+  const written: StoredEvent[][] = plans.map((plan) =>
+    plan.kind !== 'write'
+      ? []
+      : plan.events.map(({ event, version }) => ({
+          position: ++position,
+          id: newEventId(now),
+          type: event.type,
+          sid: event.sid,
+          kind: event.kind,
+          version,
+          ts,
+          data: event.data,
+          ...(event.meta ? { meta: event.meta } : {}),
+        })),
+  );
+  const rows = written.flat();
+  try {
+    await insertEvents(client, t, rows);
+  } catch (error) {
+    throw streamConflictOf(error, rows) ?? error;
+  }
+  const keyed = plans.flatMap((p, i) => (p.kind === 'write' && p.key !== undefined ? [{ key: p.key, events: written[i] }] : []));
+  if (keyed.length > 0) {
+    await client.query(
+      `UPDATE ${t.idempotency} AS i SET first_position = u.f, last_position = u.l FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(k, f, l) WHERE i.key = u.k`,
+      [keyed.map((k) => k.key), keyed.map((k) => k.events[0].position), keyed.map((k) => k.events[k.events.length - 1].position)],
+    );
+  }
+  return { outcomes: plans.map((p, i) => outcomeOf(p, plans, written, i)), last };
+}
+
+/**
+ * Phase 1 for one request: its idempotency key, the append rules against the stream states (the
+ * database's, overlaid with the batch's earlier requests), its unique claims. `states` is updated only
+ * when the request succeeds. Database writes run in a savepoint when the batch has other requests.
+ */
+async function planRequest(
+  client: PoolClient,
+  t: LogTables,
+  unique: PgUniqueKeys,
+  request: AppendRequest,
+  states: Map<string, StreamState>,
+  shared: boolean,
+  keyOwners: Map<string, number>,
+): Promise<Plan> {
+  const key = request.options.idempotencyKey;
+  const writesRows = key !== undefined || request.events.some((e) => unique.covers(e.type));
+  const savepoint = shared && writesRows;
+  if (savepoint) await client.query('SAVEPOINT append_request');
+  try {
+    if (key !== undefined) {
+      const claimed = await client.query(`INSERT INTO ${t.idempotency} (key) VALUES ($1) ON CONFLICT (key) DO NOTHING`, [key]);
+      if (claimed.rowCount === 0) {
+        if (savepoint) await client.query('RELEASE append_request');
+        return earlierOutcome(client, t, key, keyOwners);
+      }
+    }
+    const staged = new Map<string, StreamState>();
+    const events: Array<{ event: ProposedEvent; version: number }> = [];
+    for (const event of request.events) {
+      const k = streamKey(event.type, event.sid);
+      const after = applyAppendRules(event, staged.get(k) ?? states.get(k) ?? { version: 0, exists: false });
+      staged.set(k, after);
+      await unique.apply(client, event);
+      events.push({ event, version: after.version });
+    }
+    if (savepoint) await client.query('RELEASE append_request');
+    for (const [k, state] of staged) states.set(k, state);
+    return { kind: 'write', events, ...(key !== undefined ? { key } : {}) };
+  } catch (error) {
+    if (isRetryable(error) || isConnectionLoss(error)) throw error;
+    if (!savepoint && writesRows) throw error; // alone in its transaction: the transaction is the undo
+    if (savepoint) await client.query('ROLLBACK TO append_request; RELEASE append_request');
+    return { kind: 'failed', error };
+  }
+}
+
+/** A key already used: by a committed append (its events), or by an earlier request of this batch. */
+async function earlierOutcome(client: PoolClient, t: LogTables, key: string, keyOwners: Map<string, number>): Promise<Plan> {
+  const owner = keyOwners.get(key);
+  if (owner !== undefined) return { kind: 'same-as', index: owner };
+  const row = await client.query<{ first_position: number; last_position: number }>(
+    `SELECT first_position, last_position FROM ${t.idempotency} WHERE key = $1`,
+    [key],
+  );
+  const { first_position: first, last_position: last } = row.rows[0];
+  return { kind: 'earlier', events: await readRange(client, t, first, last) };
+}
+
+function outcomeOf(plan: Plan, plans: Plan[], written: StoredEvent[][], index: number): Outcome<StoredEvent[]> {
+  switch (plan.kind) {
+    case 'write':
+      return { ok: true, value: written[index].map((e) => structuredClone(e)) };
+    case 'earlier':
+      return { ok: true, value: plan.events };
+    case 'same-as':
+      return outcomeOf(plans[plan.index], plans, written, plan.index);
+    case 'failed':
+      return { ok: false, error: plan.error };
+  }
+}

@@ -1,0 +1,96 @@
+import type { PoolClient } from 'pg';
+import type { ProposedEvent } from '../../log/event';
+import type { UniqueSpec } from '../../log/event-log';
+import { uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
+import { InvalidInputError } from '../../log/errors';
+import { lockWholeLog } from './event-rows';
+import type { LogTables } from './log-schema';
+
+/**
+ * The `unique_keys` table: which live object holds each declared unique value, maintained inside the
+ * append transaction, so the constraint holds across every process and host writing the store. A claim
+ * racing another transaction's uncommitted claim of the same value waits for it (the primary key) and
+ * then sees its outcome: READ COMMITTED gives each statement a fresh snapshot.
+ */
+export class PgUniqueKeys {
+  private readonly types: Set<string>;
+
+  constructor(private readonly tables: LogTables, private readonly spec: UniqueSpec) {
+    this.types = new Set(Object.keys(spec).filter((t) => spec[t].length > 0));
+  }
+
+  /** True when events of `type` make or release claims (and so write to the database in phase 1). */
+  covers(type: string): boolean {
+    return this.types.has(type);
+  }
+
+  /** Release the object's claims its new data no longer makes and take the new ones; throws UNIQUE_VIOLATION on a clash. */
+  async apply(client: PoolClient, event: Pick<ProposedEvent, 'type' | 'sid' | 'kind' | 'data'>): Promise<void> {
+    if (!this.types.has(event.type)) return;
+    const t = this.tables;
+    const claims = event.kind === 'deleted' ? [] : uniqueClaims(this.spec, event.type, event.data);
+    const fields = claims.map((c) => c.field);
+    const keys = claims.map((c) => c.key);
+    await client.query(
+      `DELETE FROM ${t.uniqueKeys} WHERE type = $1 AND sid = $2 AND (field, key) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
+      [event.type, event.sid, fields, keys],
+    );
+    if (claims.length === 0) return;
+    const inserted = await client.query(
+      `INSERT INTO ${t.uniqueKeys} (type, field, key, sid) SELECT $1, f, k, $2 FROM unnest($3::text[], $4::text[]) AS c(f, k)
+       ON CONFLICT (type, field, key) DO NOTHING`,
+      [event.type, event.sid, fields, keys],
+    );
+    if (inserted.rowCount === claims.length) return;
+    const held = await client.query<{ field: string; key: string; sid: string }>(
+      `SELECT field, key, sid FROM ${t.uniqueKeys} WHERE type = $1 AND sid <> $2 AND (field, key) IN (SELECT * FROM unnest($3::text[], $4::text[])) LIMIT 1`,
+      [event.type, event.sid, fields, keys],
+    );
+    if (held.rows.length > 0) {
+      const row = held.rows[0];
+      throw uniqueViolation(event.type, claims.find((c) => c.field === row.field && c.key === row.key)!, row.sid);
+    }
+  }
+
+  /**
+   * When the declared unique fields differ from those the table was built for (kept in `log_meta`),
+   * rebuild it from the latest event of every object, inside the caller's transaction, holding the log's
+   * lock exclusively (no append runs meanwhile). A clash in existing data is INVALID_INPUT naming it.
+   */
+  async syncWithSpec(client: PoolClient): Promise<void> {
+    const t = this.tables;
+    const wanted = uniqueSpecKey(this.spec);
+    const current = await client.query<{ value: string }>(`SELECT value FROM ${t.meta} WHERE key = 'unique_spec'`);
+    if (current.rows[0]?.value === wanted) return;
+    await lockWholeLog(client, t);
+    await client.query(`DELETE FROM ${t.uniqueKeys}`);
+    const latest = await client.query<{ type: string; sid: string; kind: string; data: string }>(
+      `SELECT DISTINCT ON (type, sid) type, sid, kind, data FROM ${t.events} WHERE type = ANY($1::text[]) ORDER BY type, sid, version DESC`,
+      [[...this.types]],
+    );
+    const holders = new Map<string, string>();
+    const rows: Array<[string, string, string, string]> = [];
+    for (const row of latest.rows) {
+      if (row.kind === 'deleted') continue;
+      for (const claim of uniqueClaims(this.spec, row.type, JSON.parse(row.data))) {
+        const slot = `${row.type}\0${claim.field}\0${claim.key}`;
+        const other = holders.get(slot);
+        if (other !== undefined) {
+          throw new InvalidInputError(`cannot declare ${row.type}.${claim.field} unique: ${claim.key} is held by both ${other} and ${row.sid}`);
+        }
+        holders.set(slot, row.sid);
+        rows.push([row.type, claim.field, claim.key, row.sid]);
+      }
+    }
+    if (rows.length > 0) {
+      await client.query(
+        `INSERT INTO ${t.uniqueKeys} (type, field, key, sid) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+      );
+    }
+    await client.query(
+      `INSERT INTO ${t.meta} (key, value) VALUES ('unique_spec', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      [wanted],
+    );
+  }
+}

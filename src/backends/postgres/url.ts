@@ -1,0 +1,67 @@
+import { InvalidInputError } from '../../log/errors';
+
+/** What a `postgres://` store URL says, split into what `pg` connects with and what the store uses. */
+export interface PostgresTarget {
+  /** The URL without the store's own parameters (`schema`): libpq parameters only, for `pg`. */
+  connectionString: string;
+  /** The PostgreSQL schema holding the store's tables (`?schema=NAME`, default `public`). */
+  schema: string;
+  /** The URL as it may be shown in messages and logs: any password replaced by `***`. */
+  display: string;
+}
+
+/** The schema a store uses when its URL names none. */
+export const DEFAULT_SCHEMA = 'public';
+
+/**
+ * Schema names the store accepts: lower-case letters, digits and `_`, starting with a letter or `_`, at
+ * most 54 characters (so that the LISTEN channel `osis_log_<schema>` fits PostgreSQL's 63-byte names),
+ * and not `pg_…` (reserved by PostgreSQL). Identifiers are still quoted wherever they are used.
+ */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,53}$/;
+
+/**
+ * Parse `postgres://USER[:PASSWORD]@HOST[:PORT]/DB[?schema=NAME&…]` (or `postgresql://`). Every query
+ * parameter but `schema` is passed to `pg` as a libpq parameter (`sslmode`, `application_name`,
+ * `connect_timeout`, `options`, `host=/socket/dir`, …). Throws INVALID_INPUT naming the URL without
+ * its password.
+ */
+export function parsePostgresUrl(url: string): PostgresTarget {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new InvalidInputError(`not a PostgreSQL URL: ${redactUrl(url)} (use postgres://USER@HOST:PORT/DB)`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidInputError(`malformed PostgreSQL URL ${redactUrl(url)}: use postgres://USER@HOST:PORT/DB[?schema=NAME]`);
+  }
+  const display = redactUrl(url);
+  const schemas = parsed.searchParams.getAll('schema');
+  if (schemas.length > 1) throw new InvalidInputError(`${display}: give ?schema= at most once`);
+  const schema = schemas[0] ?? DEFAULT_SCHEMA;
+  if (!SCHEMA_NAME.test(schema) || schema.startsWith('pg_')) {
+    throw new InvalidInputError(
+      `${display}: schema ${JSON.stringify(schema)} is not a valid store schema name ` +
+        '(lower-case letters, digits and _, starting with a letter or _, at most 54 characters, not pg_…)',
+    );
+  }
+  parsed.searchParams.delete('schema');
+  if (parsed.pathname.length > 1 && !/^\/[^/]+$/.test(parsed.pathname)) {
+    throw new InvalidInputError(`${display}: the path must name one database (postgres://USER@HOST:PORT/DB)`);
+  }
+  return { connectionString: parsed.toString(), schema, display };
+}
+
+/**
+ * The URL with any password (in the user part, or a `password=` parameter) replaced by `***`: what every
+ * message and error of the backend shows. Works on malformed URLs too (best effort, by pattern).
+ */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@?#:]*):[^@/?#]*@/i, '$1:***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** `name` quoted as an SQL identifier (the names used here are validated; quoting is belt and braces). */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
