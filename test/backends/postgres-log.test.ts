@@ -1,5 +1,7 @@
 import { eventLogCases } from '../conformance/event-log';
 import { PgSchemas, pgUrl, postgresLogFixture } from './postgres/pg-fixture';
+import { tailCases } from './postgres/tail-cases';
+import { crossClientCases } from './postgres/cross-client-cases';
 
 const base = pgUrl();
 
@@ -8,5 +10,12 @@ if (base) {
     const schemas = new PgSchemas(base);
     after(() => schemas.dropAll());
     eventLogCases(postgresLogFixture(schemas));
+  });
+
+  describe('postgres: log behaviour across clients', () => {
+    const schemas = new PgSchemas(base);
+    after(() => schemas.dropAll());
+    tailCases(schemas);
+    crossClientCases(schemas);
   });
 }
