@@ -2,6 +2,8 @@ import { eventLogCases } from '../conformance/event-log';
 import { PgSchemas, pgUrl, postgresLogFixture } from './postgres/pg-fixture';
 import { tailCases } from './postgres/tail-cases';
 import { crossClientCases } from './postgres/cross-client-cases';
+import { errorCases } from './postgres/error-cases';
+import { watchCases } from './postgres/watch-cases';
 
 const base = pgUrl();
 
@@ -17,5 +19,7 @@ if (base) {
     after(() => schemas.dropAll());
     tailCases(schemas);
     crossClientCases(schemas);
+    watchCases(schemas);
+    errorCases(schemas);
   });
 }

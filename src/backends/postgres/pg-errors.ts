@@ -53,7 +53,7 @@ export function wrapPgError(error: unknown, context: string, display: string): u
   if (state === '3D000') return new UnavailableError(`${context}: ${message} at ${display}; create it first (createdb)`, error);
   if (state === '42501') return new UnavailableError(`${context}: permission denied at ${display} (${message})`, error);
   if (isConnectionLoss(error)) {
-    return new UnavailableError(`${context}: PostgreSQL at ${display} is not reachable (${message}); nothing was half-written, retry when it is back`, error);
+    return new UnavailableError(`${context}: PostgreSQL at ${display} is not reachable or the connection broke (${message})`, error);
   }
   if (state !== undefined && (RETRYABLE.has(state) || state === '55P03' || state === '57014')) {
     return new LockedError(`${context}: PostgreSQL kept aborting or timing out the transaction at ${display} (${message})`, error);
