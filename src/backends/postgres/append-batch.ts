@@ -37,8 +37,8 @@
  * Phase 1 reads each stream's state under a transaction-scoped advisory lock per stream (see
  * `lockStreams`), so the versions computed stay right until commit, and the events are inserted only
  * in phase 2: the requests of a batch see each other's effects through an in-memory overlay of stream
- * states; unique claims and idempotency keys are rows written in phase 1, inside a savepoint per request
- * that needs them, so a request that fails is undone alone.
+ * states; unique claims and idempotency keys are rows written in phase 1, which a request that fails
+ * undoes alone through a savepoint (see `planBatch`).
  */
 import type { PoolClient } from 'pg';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
@@ -80,13 +80,7 @@ export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUni
   for (const request of batch) for (const e of request.events) streams.set(streamKey(e.type, e.sid), [e.type, e.sid]);
   await lockStreams(client, t, [...streams.keys()]);
   const states = await readStreamStates(client, t, [...streams.values()]);
-  const plans: Plan[] = [];
-  const keyOwners = new Map<string, number>();
-  for (let i = 0; i < batch.length; i++) {
-    const plan = await planRequest(client, t, unique, batch[i], states, batch.length > 1, keyOwners);
-    if (plan.kind === 'write' && plan.key !== undefined) keyOwners.set(plan.key, i);
-    plans.push(plan);
-  }
+  const plans = await planBatch(client, t, unique, batch, states);
   const count = plans.reduce((n, p) => n + (p.kind === 'write' ? p.events.length : 0), 0);
   if (count === 0) return { outcomes: plans.map((p, i) => outcomeOf(p, plans, [], i)), last: 0 };
 
@@ -128,9 +122,70 @@ export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUni
 }
 
 /**
+ * Phase 1 for the whole batch. Requests that write rows (idempotency keys, unique claims) need undoing
+ * alone when they fail; failures are rare, so the batch first runs under one savepoint, and only when
+ * such a request fails is everything undone and run again with a savepoint per request (each request
+ * is checked again, so the outcomes are the same either way). A batch of one needs no savepoint: its
+ * failure rolls back the transaction.
+ */
+async function planBatch(
+  client: PoolClient,
+  t: LogTables,
+  unique: PgUniqueKeys,
+  batch: readonly AppendRequest[],
+  states: Map<string, StreamState>,
+): Promise<Plan[]> {
+  if (batch.length === 1) return planAll(client, t, unique, batch, states, 'alone');
+  if (!batch.some((request) => writesRows(unique, request))) return planAll(client, t, unique, batch, states, 'savepoints');
+  await client.query('SAVEPOINT append_batch');
+  try {
+    const plans = await planAll(client, t, unique, batch, new Map(states), 'optimistic');
+    await client.query('RELEASE append_batch');
+    return plans;
+  } catch (error) {
+    if (!(error instanceof RowsToUndo)) throw error;
+    await client.query('ROLLBACK TO append_batch; RELEASE append_batch');
+  }
+  return planAll(client, t, unique, batch, states, 'savepoints');
+}
+
+/**
+ * How a failing request is undone: `alone` (the transaction's rollback does it: the error is thrown),
+ * `savepoints` (a savepoint per request that writes rows), `optimistic` (no savepoint: a failing
+ * request that wrote rows throws `RowsToUndo`, and the batch runs again with savepoints).
+ */
+type UndoMode = 'alone' | 'savepoints' | 'optimistic';
+
+/** Thrown in the optimistic pass when a failed request has rows to undo. */
+class RowsToUndo extends Error {}
+
+/** Whether phase 1 of `request` writes rows (and so must be undone by a rollback when it fails). */
+function writesRows(unique: PgUniqueKeys, request: AppendRequest): boolean {
+  return request.options.idempotencyKey !== undefined || request.events.some((e) => unique.covers(e.type));
+}
+
+async function planAll(
+  client: PoolClient,
+  t: LogTables,
+  unique: PgUniqueKeys,
+  batch: readonly AppendRequest[],
+  states: Map<string, StreamState>,
+  mode: UndoMode,
+): Promise<Plan[]> {
+  const plans: Plan[] = [];
+  const keyOwners = new Map<string, number>();
+  for (let i = 0; i < batch.length; i++) {
+    const plan = await planRequest(client, t, unique, batch[i], states, mode, keyOwners);
+    if (plan.kind === 'write' && plan.key !== undefined) keyOwners.set(plan.key, i);
+    plans.push(plan);
+  }
+  return plans;
+}
+
+/**
  * Phase 1 for one request: its idempotency key, the append rules against the stream states (the
  * database's, overlaid with the batch's earlier requests), its unique claims. `states` is updated only
- * when the request succeeds. Database writes run in a savepoint when the batch has other requests.
+ * when the request succeeds.
  */
 async function planRequest(
   client: PoolClient,
@@ -138,12 +193,12 @@ async function planRequest(
   unique: PgUniqueKeys,
   request: AppendRequest,
   states: Map<string, StreamState>,
-  shared: boolean,
+  mode: UndoMode,
   keyOwners: Map<string, number>,
 ): Promise<Plan> {
   const key = request.options.idempotencyKey;
-  const writesRows = key !== undefined || request.events.some((e) => unique.covers(e.type));
-  const savepoint = shared && writesRows;
+  const rows = writesRows(unique, request);
+  const savepoint = mode === 'savepoints' && rows;
   if (savepoint) await client.query('SAVEPOINT append_request');
   try {
     if (key !== undefined) {
@@ -157,9 +212,10 @@ async function planRequest(
     const events: Array<{ event: ProposedEvent; version: number }> = [];
     for (const event of request.events) {
       const k = streamKey(event.type, event.sid);
-      const after = applyAppendRules(event, staged.get(k) ?? states.get(k) ?? { version: 0, exists: false });
+      const before = staged.get(k) ?? states.get(k) ?? { version: 0, exists: false };
+      const after = applyAppendRules(event, before);
       staged.set(k, after);
-      await unique.apply(client, event);
+      await unique.apply(client, event, before.exists);
       events.push({ event, version: after.version });
     }
     if (savepoint) await client.query('RELEASE append_request');
@@ -167,8 +223,9 @@ async function planRequest(
     return { kind: 'write', events, ...(key !== undefined ? { key } : {}) };
   } catch (error) {
     if (isRetryable(error) || isConnectionLoss(error)) throw error;
-    if (!savepoint && writesRows) throw error; // alone in its transaction: the transaction is the undo
     if (savepoint) await client.query('ROLLBACK TO append_request; RELEASE append_request');
+    else if (rows && mode === 'alone') throw error;
+    else if (rows) throw new RowsToUndo();
     return { kind: 'failed', error };
   }
 }

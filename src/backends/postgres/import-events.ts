@@ -23,8 +23,9 @@ export async function importBatch(client: PoolClient, t: LogTables, unique: PgUn
   for (let i = 0; i < events.length; i++) {
     const event = events[i];
     const k = streamKey(event.type, event.sid);
-    states.set(k, applyImportRules(event, i, next + i, states.get(k) ?? none));
-    await unique.apply(client, event);
+    const before = states.get(k) ?? none;
+    states.set(k, applyImportRules(event, i, next + i, before));
+    await unique.apply(client, event, before.exists);
   }
   await insertEvents(client, t, events);
   const last = events[events.length - 1].position;

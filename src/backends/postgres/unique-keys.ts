@@ -24,17 +24,23 @@ export class PgUniqueKeys {
     return this.types.has(type);
   }
 
-  /** Release the object's claims its new data no longer makes and take the new ones; throws UNIQUE_VIOLATION on a clash. */
-  async apply(client: PoolClient, event: Pick<ProposedEvent, 'type' | 'sid' | 'kind' | 'data'>): Promise<void> {
+  /**
+   * Release the object's claims its new data no longer makes and take the new ones; throws
+   * UNIQUE_VIOLATION on a clash. `existed`: whether the object existed before the event (an object that
+   * does not exist holds no claims, so a `created` event only inserts).
+   */
+  async apply(client: PoolClient, event: Pick<ProposedEvent, 'type' | 'sid' | 'kind' | 'data'>, existed: boolean): Promise<void> {
     if (!this.types.has(event.type)) return;
     const t = this.tables;
     const claims = event.kind === 'deleted' ? [] : uniqueClaims(this.spec, event.type, event.data);
     const fields = claims.map((c) => c.field);
     const keys = claims.map((c) => c.key);
-    await client.query(
-      `DELETE FROM ${t.uniqueKeys} WHERE type = $1 AND sid = $2 AND (field, key) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
-      [event.type, event.sid, fields, keys],
-    );
+    if (existed) {
+      await client.query(
+        `DELETE FROM ${t.uniqueKeys} WHERE type = $1 AND sid = $2 AND (field, key) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
+        [event.type, event.sid, fields, keys],
+      );
+    }
     if (claims.length === 0) return;
     const inserted = await client.query(
       `INSERT INTO ${t.uniqueKeys} (type, field, key, sid) SELECT $1, f, k, $2 FROM unnest($3::text[], $4::text[]) AS c(f, k)

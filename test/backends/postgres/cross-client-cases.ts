@@ -90,6 +90,28 @@ export function crossClientCases(schemas: PgSchemas): void {
       expect(await a.head()).to.equal(2);
     });
 
+    it('fails each append of one group commit alone (unique clash, conflict, repeated key in the batch)', async () => {
+      const log = await openLog(schemas.freshUrl());
+      await log.append([created('taken', { email: 'taken@x' })]);
+      const results = await Promise.allSettled([
+        log.append([created('g1', { email: 'g1@x' })]),
+        log.append([created('g2', { email: 'taken@x' })]),
+        log.append([created('g3', { email: 'g3@x' })], { idempotencyKey: 'batch-key' }),
+        log.append([created('taken')]),
+        log.append([created('g4', { email: 'g1@x' })]),
+        log.append([created('g3-again')], { idempotencyKey: 'batch-key' }),
+        log.append([created('g5'), { type: 'user', sid: 'g5', kind: 'updated', data: { sid: 'g5', email: 'g5@x' } }]),
+      ]);
+      const codes = results.map((r) => (r.status === 'fulfilled' ? r.value.map((e) => `${e.sid}@${e.position}`).join(',') : (r.reason as { code: string }).code));
+      expect(codes).to.deep.equal(['g1@2', 'UNIQUE_VIOLATION', 'g3@3', 'VERSION_CONFLICT', 'UNIQUE_VIOLATION', 'g3@3', 'g5@4,g5@5']);
+      expect((await log.readAll(1)).map((e) => e.position)).to.deep.equal([1, 2, 3, 4, 5]);
+      await log.append([created('g6', { email: 'g5@x' })]).then(
+        () => expect.fail('g5 holds g5@x'),
+        (error) => expect(error.details).to.include({ heldBy: 'g5' }),
+      );
+      expect((await log.append([created('g2', { email: 'free@x' })]))[0].position).to.equal(6);
+    });
+
     it('opens 6 log objects at once on a new schema (DDL under an advisory lock)', async () => {
       const url = schemas.freshUrl();
       const logs = await Promise.all(Array.from({ length: 6 }, () => openLog(url)));
