@@ -209,15 +209,15 @@ async function planRequest(
       }
     }
     const staged = new Map<string, StreamState>();
-    const events: Array<{ event: ProposedEvent; version: number }> = [];
+    const events: Array<{ event: ProposedEvent; version: number; existed: boolean }> = [];
     for (const event of request.events) {
       const k = streamKey(event.type, event.sid);
       const before = staged.get(k) ?? states.get(k) ?? { version: 0, exists: false };
       const after = applyAppendRules(event, before);
       staged.set(k, after);
-      await unique.apply(client, event, before.exists);
-      events.push({ event, version: after.version });
+      events.push({ event, version: after.version, existed: before.exists });
     }
+    await unique.apply(client, events);
     if (savepoint) await client.query('RELEASE append_request');
     for (const [k, state] of staged) states.set(k, state);
     return { kind: 'write', events, ...(key !== undefined ? { key } : {}) };

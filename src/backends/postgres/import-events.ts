@@ -20,13 +20,13 @@ export async function importBatch(client: PoolClient, t: LogTables, unique: PgUn
   for (const e of events) streams.set(streamKey(e.type, e.sid), [e.type, e.sid]);
   const states = await readStreamStates(client, t, [...streams.values()]);
   const none: StreamState = { version: 0, exists: false };
-  for (let i = 0; i < events.length; i++) {
-    const event = events[i];
+  const claimants = events.map((event, i) => {
     const k = streamKey(event.type, event.sid);
     const before = states.get(k) ?? none;
     states.set(k, applyImportRules(event, i, next + i, before));
-    await unique.apply(client, event, before.exists);
-  }
+    return { event, existed: before.exists };
+  });
+  await unique.apply(client, claimants);
   await insertEvents(client, t, events);
   const last = events[events.length - 1].position;
   await client.query(`UPDATE ${t.head} SET position = $1 WHERE id = 1`, [last]);

@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import type { ProposedEvent } from '../../log/event';
+import type { UniqueClaim } from '../../log/append-rules';
 import type { UniqueSpec } from '../../log/event-log';
 import { uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
 import { InvalidInputError } from '../../log/errors';
@@ -25,37 +26,51 @@ export class PgUniqueKeys {
   }
 
   /**
-   * Release the object's claims its new data no longer makes and take the new ones; throws
-   * UNIQUE_VIOLATION on a clash. `existed`: whether the object existed before the event (an object that
-   * does not exist holds no claims, so a `created` event only inserts).
+   * Release the claims the objects' new data no longer makes and take the new ones, event by event in
+   * order; throws UNIQUE_VIOLATION for the first clash. `existed`: whether the object existed before
+   * its event. An object that does not exist holds no claims, so a run of such events (creates) needs
+   * no release and its claims are taken with one INSERT.
    */
-  async apply(client: PoolClient, event: Pick<ProposedEvent, 'type' | 'sid' | 'kind' | 'data'>, existed: boolean): Promise<void> {
-    if (!this.types.has(event.type)) return;
-    const t = this.tables;
-    const claims = event.kind === 'deleted' ? [] : uniqueClaims(this.spec, event.type, event.data);
-    const fields = claims.map((c) => c.field);
-    const keys = claims.map((c) => c.key);
-    if (existed) {
+  async apply(client: PoolClient, items: ReadonlyArray<{ event: Claimant; existed: boolean }>): Promise<void> {
+    let run: ClaimRow[] = [];
+    for (const { event, existed } of items) {
+      if (!this.types.has(event.type)) continue;
+      const rows = event.kind === 'deleted' ? [] : uniqueClaims(this.spec, event.type, event.data).map((c) => ({ type: event.type, sid: event.sid, claim: c }));
+      if (!existed) {
+        run.push(...rows);
+        continue;
+      }
+      await this.claim(client, run);
+      run = [];
       await client.query(
-        `DELETE FROM ${t.uniqueKeys} WHERE type = $1 AND sid = $2 AND (field, key) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
-        [event.type, event.sid, fields, keys],
+        `DELETE FROM ${this.tables.uniqueKeys} WHERE type = $1 AND sid = $2 AND (field, key) NOT IN (SELECT * FROM unnest($3::text[], $4::text[]))`,
+        [event.type, event.sid, rows.map((r) => r.claim.field), rows.map((r) => r.claim.key)],
       );
+      await this.claim(client, rows);
     }
-    if (claims.length === 0) return;
+    await this.claim(client, run);
+  }
+
+  /** Take `rows` (one INSERT); a value another object holds is UNIQUE_VIOLATION for the first row that wanted it. */
+  private async claim(client: PoolClient, rows: readonly ClaimRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const t = this.tables;
+    const values = [rows.map((r) => r.type), rows.map((r) => r.claim.field), rows.map((r) => r.claim.key), rows.map((r) => r.sid)];
     const inserted = await client.query(
-      `INSERT INTO ${t.uniqueKeys} (type, field, key, sid) SELECT $1, f, k, $2 FROM unnest($3::text[], $4::text[]) AS c(f, k)
+      `INSERT INTO ${t.uniqueKeys} (type, field, key, sid) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
        ON CONFLICT (type, field, key) DO NOTHING`,
-      [event.type, event.sid, fields, keys],
+      values,
     );
-    if (inserted.rowCount === claims.length) return;
-    const held = await client.query<{ field: string; key: string; sid: string }>(
-      `SELECT field, key, sid FROM ${t.uniqueKeys} WHERE type = $1 AND sid <> $2 AND (field, key) IN (SELECT * FROM unnest($3::text[], $4::text[])) LIMIT 1`,
-      [event.type, event.sid, fields, keys],
+    if (inserted.rowCount === rows.length) return;
+    const held = await client.query<{ i: number; sid: string }>(
+      `SELECT c.i, u.sid FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(type, field, key, sid, i)
+         JOIN ${t.uniqueKeys} u ON u.type = c.type AND u.field = c.field AND u.key = c.key
+        WHERE u.sid <> c.sid ORDER BY c.i LIMIT 1`,
+      values,
     );
-    if (held.rows.length > 0) {
-      const row = held.rows[0];
-      throw uniqueViolation(event.type, claims.find((c) => c.field === row.field && c.key === row.key)!, row.sid);
-    }
+    if (held.rows.length === 0) return;
+    const row = rows[held.rows[0].i - 1];
+    throw uniqueViolation(row.type, row.claim, held.rows[0].sid);
   }
 
   /**
@@ -99,4 +114,14 @@ export class PgUniqueKeys {
       [wanted],
     );
   }
+}
+
+/** What a claim needs of an event. */
+type Claimant = Pick<ProposedEvent, 'type' | 'sid' | 'kind' | 'data'>;
+
+/** One claim to take: `type.field = key` for object `sid`. */
+interface ClaimRow {
+  type: string;
+  sid: string;
+  claim: UniqueClaim;
 }
