@@ -9,10 +9,11 @@
  * sequence hands out numbers at INSERT time, and transactions commit in another order.
  *
  * Here positions come from a counter row, `log_head`, and are taken inside the append transaction,
- * after everything that can fail on its own has been checked (phase 1), immediately before the events
- * are inserted (phase 2):
+ * after everything that can fail on its own has been checked (phase 1), in the statement that inserts
+ * the events (phase 2, see `insertAtCounter`):
  *
- *     UPDATE log_head SET position = position + n WHERE id = 1 RETURNING position
+ *     WITH h AS (UPDATE log_head SET position = position + n WHERE id = 1 RETURNING position)
+ *     INSERT INTO events … SELECT h.position - n + ordinality, … FROM h, unnest(…) WITH ORDINALITY
  *
  * The UPDATE takes the row lock and keeps it until COMMIT or ROLLBACK. So:
  * 1. Two transactions that both append cannot both hold positions uncommitted: the second one's UPDATE
@@ -28,8 +29,8 @@
  * 4. Only appenders touch the row. An unrelated long transaction in another session takes no lock on it
  *    and appears in no decision here, so it never holds the tail back (unlike xid/snapshot-xmin designs).
  *
- * The cost is that appends of all processes serialise on that row from phase 2 to COMMIT (the INSERT
- * and the commit's WAL flush). Group commit makes one such turn carry every append a process received
+ * The cost is that appends of all processes serialise on that row from phase 2 to COMMIT (one
+ * statement and the commit's WAL flush). Group commit makes one such turn carry every append a process received
  * meanwhile, and phase 1 (the checks, unique claims and idempotency keys, which may wait on other
  * transactions) runs before the row is taken, so the row is never held while waiting for anything but
  * the flush. Counter holders never wait for any other lock, so they cannot be part of a deadlock.
@@ -46,7 +47,7 @@ import type { AppendOptions } from '../../log/event-log';
 import { applyAppendRules } from '../../log/append-rules';
 import type { Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
-import { insertEvents, lockStreams, readRange, readStreamStates, streamKey } from './event-rows';
+import { insertAtCounter, lockStreams, readRange, readStreamStates, streamKey } from './event-rows';
 import type { LogTables } from './log-schema';
 import { isConnectionLoss, isRetryable, streamConflictOf } from './pg-errors';
 import type { PgUniqueKeys } from './unique-keys';
@@ -84,12 +85,10 @@ export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUni
   const count = plans.reduce((n, p) => n + (p.kind === 'write' ? p.events.length : 0), 0);
   if (count === 0) return { outcomes: plans.map((p, i) => outcomeOf(p, plans, [], i)), last: 0 };
 
-  // Phase 2: take positions (the counter row lock, held to COMMIT) and insert.
-  const head = await client.query<{ position: number }>(`UPDATE ${t.head} SET position = position + $1 WHERE id = 1 RETURNING position`, [count]);
-  const last = head.rows[0].position;
+  // Phase 2: take positions (the counter row lock, held to COMMIT) and insert, in one statement.
   const now = Date.now();
   const ts = new Date(now).toISOString();
-  let position = last - count;
+  let position = 0;
   const written: StoredEvent[][] = plans.map((plan) =>
     plan.kind !== 'write'
       ? []
@@ -106,18 +105,16 @@ export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUni
         })),
   );
   const rows = written.flat();
+  const runs = plans.flatMap((p, i) =>
+    p.kind === 'write' && p.key !== undefined ? [{ key: p.key, first: written[i][0].position, last: written[i][written[i].length - 1].position }] : [],
+  );
+  let last: number;
   try {
-    await insertEvents(client, t, rows);
+    last = await insertAtCounter(client, t, rows, runs);
   } catch (error) {
     throw streamConflictOf(error, rows) ?? error;
   }
-  const keyed = plans.flatMap((p, i) => (p.kind === 'write' && p.key !== undefined ? [{ key: p.key, events: written[i] }] : []));
-  if (keyed.length > 0) {
-    await client.query(
-      `UPDATE ${t.idempotency} AS i SET first_position = u.f, last_position = u.l FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS u(k, f, l) WHERE i.key = u.k`,
-      [keyed.map((k) => k.key), keyed.map((k) => k.events[0].position), keyed.map((k) => k.events[k.events.length - 1].position)],
-    );
-  }
+  for (const event of rows) event.position += last - count;
   return { outcomes: plans.map((p, i) => outcomeOf(p, plans, written, i)), last };
 }
 

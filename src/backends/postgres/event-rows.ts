@@ -43,18 +43,50 @@ export async function insertEvents(db: Queryable, t: LogTables, events: readonly
   await db.query(
     `INSERT INTO ${t.events} (position, id, type, sid, kind, version, ts, data, meta)
      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::text[], $9::text[])`,
-    [
-      events.map((e) => e.position),
-      events.map((e) => e.id),
-      events.map((e) => e.type),
-      events.map((e) => e.sid),
-      events.map((e) => e.kind),
-      events.map((e) => e.version),
-      events.map((e) => e.ts),
-      events.map((e) => JSON.stringify(e.data)),
-      events.map((e) => (e.meta ? JSON.stringify(e.meta) : null)),
-    ],
+    [events.map((e) => e.position), ...columnArrays(events)],
   );
+}
+
+/** Positions `first..last` of an idempotency key's events, counted from 1 within the insert. */
+export interface KeyedRun {
+  key: string;
+  first: number;
+  last: number;
+}
+
+/**
+ * Phase 2 of an append (see append-batch.ts) in one statement: move the counter row by the number of
+ * `events` (taking its lock until COMMIT), insert them at the positions that follow, and record the
+ * positions of the idempotency keys. `events[i].position` and the runs' positions are ignored and
+ * relative (1-based) respectively; returns the counter's new value (the last position).
+ */
+export async function insertAtCounter(db: Queryable, t: LogTables, events: readonly StoredEvent[], runs: readonly KeyedRun[]): Promise<number> {
+  const result = await db.query<{ position: number }>(
+    `WITH h AS (UPDATE ${t.head} SET position = position + $1 WHERE id = 1 RETURNING position),
+          e AS (INSERT INTO ${t.events} (position, id, type, sid, kind, version, ts, data, meta)
+                SELECT h.position - $1 + u.n, u.id, u.type, u.sid, u.kind, u.version, u.ts, u.data, u.meta
+                  FROM h, unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::timestamptz[], $8::text[], $9::text[])
+                       WITH ORDINALITY AS u(id, type, sid, kind, version, ts, data, meta, n)),
+          k AS (UPDATE ${t.idempotency} AS i SET first_position = h.position - $1 + r.f, last_position = h.position - $1 + r.l
+                  FROM h, unnest($10::text[], $11::bigint[], $12::bigint[]) AS r(key, f, l) WHERE i.key = r.key)
+     SELECT position FROM h`,
+    [events.length, ...columnArrays(events), runs.map((r) => r.key), runs.map((r) => r.first), runs.map((r) => r.last)],
+  );
+  return result.rows[0].position;
+}
+
+/** The columns after `position` of an event insert, as arrays for `unnest`. */
+function columnArrays(events: readonly StoredEvent[]): unknown[][] {
+  return [
+    events.map((e) => e.id),
+    events.map((e) => e.type),
+    events.map((e) => e.sid),
+    events.map((e) => e.kind),
+    events.map((e) => e.version),
+    events.map((e) => e.ts),
+    events.map((e) => JSON.stringify(e.data)),
+    events.map((e) => (e.meta ? JSON.stringify(e.meta) : null)),
+  ];
 }
 
 /**
