@@ -22,8 +22,9 @@ const typeParsers = {
 
 /**
  * The `pg` pool of one log object, with the backend's settings: bigints as numbers, TCP keep-alive (a
- * vanished server is noticed), a bounded connect wait, and idle-client errors (a server restart) caught
- * so they cannot crash the process: the pool drops such clients and the next query reconnects.
+ * vanished server is noticed), a bounded connect wait, idle connections that do not keep the process
+ * alive, and idle-client errors (a server restart) caught so they cannot crash the process: the pool
+ * drops such clients and the next query reconnects.
  */
 export function createPool(target: PostgresTarget, options: PoolOptions = {}): Pool {
   const config: PoolConfig = {
@@ -31,6 +32,7 @@ export function createPool(target: PostgresTarget, options: PoolOptions = {}): P
     max: options.poolSize ?? 8,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    allowExitOnIdle: true,
     types: typeParsers,
   };
   if (!/[?&]connect_timeout=/.test(target.connectionString)) config.connectionTimeoutMillis = options.connectTimeoutMs ?? 10_000;
@@ -79,9 +81,8 @@ export async function inTransaction<T>(ctx: TransactionContext, what: string, wo
       client.release();
       return result;
     } catch (error) {
-      const lost = isConnectionLoss(error);
-      if (!lost) await client.query('ROLLBACK').catch(() => undefined);
-      client.release(lost ? (error as Error) : undefined);
+      const rolledBack = !isConnectionLoss(error) && (await client.query('ROLLBACK').then(() => true, () => false));
+      client.release(rolledBack ? undefined : toError(error)); // a connection in doubt is dropped, not reused
       if (isRetryable(error) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 + attempt * 4, 50)));
         continue;
@@ -90,4 +91,8 @@ export async function inTransaction<T>(ctx: TransactionContext, what: string, wo
       throw wrapPgError(error, what, ctx.display);
     }
   }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

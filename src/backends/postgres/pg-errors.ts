@@ -71,7 +71,7 @@ export function wrapPgError(error: unknown, context: string, display: string): u
 export function streamConflictOf(error: unknown, events: ReadonlyArray<{ type: string; sid: string; version: number }>): VersionConflictError | undefined {
   if (sqlState(error) !== '23505') return undefined;
   const constraint = (error as { constraint?: unknown }).constraint;
-  if (typeof constraint !== 'string' || !constraint.startsWith('events_')) return undefined;
+  if (constraint !== 'events_by_stream') return undefined;
   const detail = String((error as { detail?: unknown }).detail ?? '');
   const event = events.find((e) => detail.includes(`=(${e.type}, ${e.sid}, ${e.version})`)) ?? events[0];
   return new VersionConflictError(event.type, event.sid, event.version - 1, event.version);

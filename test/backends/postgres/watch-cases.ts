@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { PostgresEventLog } from '../../../src/backends/postgres/postgres-log';
+import { runFixture } from '../../helpers/spawn-ts';
 import type { PgSchemas } from './pg-fixture';
 
 /** Resolves when `count()` reaches `n`, or fails after `ms`. */
@@ -66,6 +67,19 @@ export function watchCases(schemas: PgSchemas): void {
       await until('a NOTIFY after the LISTEN connection came back', () => slowSignals > before, 3000);
       await slow.close();
       await Promise.all([quiet.close(), loud.close(), watcher.close()]);
+    });
+
+    it('does not keep a process alive: a watching, unclosed log lets it exit', async function () {
+      this.timeout(40_000);
+      const run = runFixture('pg-watch-exits.ts', [schemas.freshUrl()]);
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the process did not exit within 30 s')), 30_000);
+      });
+      const result = await Promise.race([run, stuck]).finally(() => clearTimeout(timer));
+      expect(result.stderr).to.equal('');
+      expect(result.code).to.equal(0);
+      expect(result.stdout.trim()).to.match(/^signals [1-9]/);
     });
 
     it('ends watchers with CLOSED when the log closes', async () => {
