@@ -79,5 +79,40 @@ export function tailCases(schemas: PgSchemas): void {
       console.log(`      ${table.length} events from ${WRITERS} writers in ${SECONDS} s, ${failures} refused appends, tailer read ${batches} times`);
       await Promise.all([...writers, tailLog].map((log) => log.close()));
     });
+
+    it('control: a reader tailing a naive BIGSERIAL table the same way, with the same slow commits, does skip events', async function () {
+      this.timeout(30_000);
+      const url = schemas.freshUrl();
+      const schema = new URL(url).searchParams.get('schema')!;
+      await schemas.sql(`
+        CREATE SCHEMA "${schema}";
+        CREATE TABLE "${schema}".naive (position bigserial PRIMARY KEY, sid text NOT NULL);
+        CREATE FUNCTION "${schema}".slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN IF random() < 0.2 THEN PERFORM pg_sleep(0.002 + random() * 0.02); END IF; RETURN NULL; END $$;
+        CREATE TRIGGER slow_commit AFTER INSERT ON "${schema}".naive FOR EACH STATEMENT EXECUTE FUNCTION "${schema}".slow_commit();`);
+      const clients = await Promise.all(Array.from({ length: WRITERS }, () => schemas.client()));
+      const reader = await schemas.client();
+      const seen = new Set<number>();
+      let writing = true;
+      const deadline = Date.now() + 10_000;
+      let skipped = 0;
+      const tail = async () => {
+        let last = 0;
+        while (writing) {
+          const rows = (await reader.query(`SELECT position::float8 AS p FROM "${schema}".naive WHERE position > $1 ORDER BY position`, [last])).rows;
+          for (const row of rows) seen.add(row.p as number);
+          if (rows.length > 0) last = rows[rows.length - 1].p as number;
+          const committed = (await reader.query(`SELECT count(*)::int AS n FROM "${schema}".naive WHERE position <= $1`, [last])).rows[0].n as number;
+          skipped = committed - [...seen].filter((p) => p <= last).length;
+          if (skipped > 0 || Date.now() > deadline) writing = false;
+        }
+      };
+      const write = async (client: (typeof clients)[number], w: number) => {
+        for (let i = 0; writing; i++) await client.query(`INSERT INTO "${schema}".naive (sid) VALUES ($1)`, [`w${w}i${i}`]);
+      };
+      await Promise.all([tail(), ...clients.map((client, w) => write(client, w))]);
+      await Promise.all([...clients, reader].map((client) => client.end()));
+      expect(skipped, 'events a position-tailing reader moved past on a BIGSERIAL table').to.be.greaterThan(0);
+    });
   });
 }
