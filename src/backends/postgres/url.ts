@@ -27,15 +27,21 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,53}$/;
  * its password.
  */
 export function parsePostgresUrl(url: string): PostgresTarget {
-  if (!/^postgres(ql)?:\/\//.test(url)) throw new InvalidInputError(`not a PostgreSQL URL: ${redactUrl(url)} (use postgres://USER@HOST:PORT/DB)`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new InvalidInputError(`malformed PostgreSQL URL ${redactUrl(url)}: use postgres://USER@HOST:PORT/DB[?schema=NAME]`);
-  }
   const display = redactUrl(url);
-  const schemas = parsed.searchParams.getAll('schema');
+  const usage = 'use postgres://USER@HOST:PORT/DB[?schema=NAME]';
+  const parts = /^(postgres(?:ql)?:\/\/)([^/?#]*)(\/[^/?#]*)?(\?[^#]*)?$/.exec(url);
+  if (!parts) throw new InvalidInputError(`not a PostgreSQL URL: ${display} (${usage})`);
+  const [, scheme, authority, path = '', query = ''] = parts;
+  // libpq's socket forms (postgres:///db?host=/run/postgresql, postgres://user@/db) leave the host empty,
+  // which WHATWG URL refuses: check the rest of the URL with a stand-in host.
+  const hostless = authority === '' || authority.endsWith('@');
+  try {
+    new URL(`${scheme}${authority}${hostless ? 'localhost' : ''}${path}${query}`);
+  } catch {
+    throw new InvalidInputError(`malformed PostgreSQL URL ${display}: ${usage}`);
+  }
+  const params = new URLSearchParams(query.slice(1));
+  const schemas = params.getAll('schema');
   if (schemas.length > 1) throw new InvalidInputError(`${display}: give ?schema= at most once`);
   const schema = schemas[0] ?? DEFAULT_SCHEMA;
   if (!SCHEMA_NAME.test(schema) || schema.startsWith('pg_')) {
@@ -44,11 +50,9 @@ export function parsePostgresUrl(url: string): PostgresTarget {
         '(lower-case letters, digits and _, starting with a letter or _, at most 54 characters, not pg_…)',
     );
   }
-  parsed.searchParams.delete('schema');
-  if (parsed.pathname.length > 1 && !/^\/[^/]+$/.test(parsed.pathname)) {
-    throw new InvalidInputError(`${display}: the path must name one database (postgres://USER@HOST:PORT/DB)`);
-  }
-  return { connectionString: parsed.toString(), schema, display };
+  params.delete('schema');
+  const rest = params.toString();
+  return { connectionString: `${scheme}${authority}${path}${rest ? `?${rest}` : ''}`, schema, display };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { PostgresEventLog } from '../../../src/backends/postgres/postgres-log';
+import { parsePostgresUrl } from '../../../src/backends/postgres/url';
 import { expectCode } from '../../helpers/expect-error';
 import type { PgSchemas } from './pg-fixture';
 
@@ -48,6 +49,19 @@ export function errorCases(schemas: PgSchemas): void {
       const twice = new URL(schemas.freshUrl());
       twice.searchParams.append('schema', 'other');
       await expectCode(PostgresEventLog.open(twice.toString()), 'INVALID_INPUT');
+    });
+
+    it('passes libpq parameters on, keeps ?schema= for itself, and accepts socket URLs without a host', () => {
+      expect(parsePostgresUrl(`postgresql://u:${SECRET}@h:5433/db?sslmode=disable&schema=tenant_1&application_name=osis`)).to.deep.equal({
+        connectionString: `postgresql://u:${SECRET}@h:5433/db?sslmode=disable&application_name=osis`,
+        schema: 'tenant_1',
+        display: 'postgresql://u:***@h:5433/db?sslmode=disable&schema=tenant_1&application_name=osis',
+      });
+      expect(parsePostgresUrl('postgres://postgres@/postgres?host=/var/run/postgresql').connectionString).to.equal(
+        'postgres://postgres@/postgres?host=%2Fvar%2Frun%2Fpostgresql',
+      );
+      expect(parsePostgresUrl('postgres:///db').schema).to.equal('public');
+      expect(() => parsePostgresUrl('postgres://h/db/extra')).to.throw(/not a PostgreSQL URL/);
     });
 
     it('fails an append whose server connection dies mid-transaction with UNAVAILABLE, writes nothing, and recovers', async function () {
