@@ -4,6 +4,7 @@
 // Each scenario runs for `seconds` (default 4); the with/without NOTIFY pair alternates for `rounds` (default 2).
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
+import { performance } from 'node:perf_hooks';
 import { PostgresEventLog } from '../src/backends/postgres/postgres-log';
 
 const base = process.env.OSIS_PG_URL;
@@ -74,6 +75,32 @@ async function appends(logs: number, lanes: number, notify: boolean, batch = 1):
   return { rate, notifications };
 }
 
+/** Commit to signal in another log object (its own pool and LISTEN connection): p50/p99 in ms over `n` sequential appends. */
+async function signalLatency(n: number): Promise<{ p50: number; p99: number; viaPoll: number }> {
+  const url = freshUrl();
+  const [writer, watcher] = [await PostgresEventLog.open(url), await PostgresEventLog.open(url)];
+  let wake: (() => void) | undefined;
+  const w = await watcher.watch(() => wake?.(), { intervalMs: 60_000 }); // the poll out of the way: NOTIFY only
+  const samples: number[] = [];
+  let viaPoll = 0;
+  for (let i = 0; i < n; i++) {
+    const signalled = new Promise<number>((resolve) => {
+      wake = () => resolve(performance.now());
+    });
+    const started = performance.now();
+    await writer.append([{ type: 'note', sid: `n${i}`, kind: 'created', data: { sid: `n${i}` } }]);
+    const at = await Promise.race([signalled, new Promise<number>((r) => setTimeout(() => r(-1), 2000))]);
+    if (at < 0) viaPoll++;
+    else samples.push(at - started);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await w.close();
+  await Promise.all([writer.close(), watcher.close()]);
+  samples.sort((a, b) => a - b);
+  const q = (f: number) => samples[Math.min(samples.length - 1, Math.floor(f * samples.length))];
+  return { p50: q(0.5), p99: q(0.99), viaPoll };
+}
+
 async function main(): Promise<void> {
   const r = (n: number) => Math.round(n).toLocaleString('en');
   console.log(`PostgreSQL append benchmark, ${SECONDS} s per scenario, durability full (synchronous_commit on)`);
@@ -85,6 +112,11 @@ async function main(): Promise<void> {
     ['1 log object, 1 writer, batches of 100', 1, 1, 100],
     ['1 log object, 1000 concurrent single-event appends', 1, 1000, 1],
   ];
+  const latency = await signalLatency(300);
+  console.log(
+    `append start -> signal in another log object (NOTIFY), 300 appends: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms` +
+      (latency.viaPoll > 0 ? `, ${latency.viaPoll} not signalled within 2 s` : ''),
+  );
   for (const [name, logs, lanes, batch] of scenarios) {
     const totals = { on: 0, off: 0, notes: 0 };
     for (let round = 0; round < ROUNDS; round++) {
