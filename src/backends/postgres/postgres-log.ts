@@ -42,8 +42,9 @@ export interface PostgresLogOptions extends PoolOptions {
 /**
  * `postgres://USER@HOST:PORT/DB[?schema=NAME]`: the log as tables in one PostgreSQL schema, shared by
  * any number of processes on any number of hosts. Positions follow commit order through a counter row
- * taken inside each append transaction (see append-batch.ts); appends of one process share one
- * transaction (group commit) with a savepoint per append that writes rows of its own.
+ * taken inside each append transaction (see append-batch.ts); appends of one process that arrive
+ * together share one transaction (group commit), each failing alone (savepoints, see `planBatch`).
+ * One pool per log object; NOTIFY after each group commit from one place (`CommitAnnouncer`).
  */
 export class PostgresEventLog implements EventLog {
   readonly backend = 'postgres';
