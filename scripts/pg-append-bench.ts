@@ -119,15 +119,18 @@ async function main(): Promise<void> {
   );
   for (const [name, logs, lanes, batch] of scenarios) {
     const totals = { on: 0, off: 0, notes: 0 };
+    const runs: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       for (const notify of round % 2 === 0 ? [true, false] : [false, true]) {
         const result = await appends(logs, lanes, notify, batch);
+        runs.push(`${notify ? 'on' : 'off'} ${r(result.rate)}`);
         if (notify) {
           totals.on += result.rate / ROUNDS;
           totals.notes += result.notifications;
         } else totals.off += result.rate / ROUNDS;
       }
     }
+    if (ROUNDS > 1) console.log(`  runs: ${runs.join(', ')}`);
     console.log(
       `${name}: with NOTIFY ${r(totals.on)} events/s (${(totals.on / raw16).toFixed(2)}x raw), ` +
         `without ${r(totals.off)} events/s (${(totals.off / raw16).toFixed(2)}x raw); with/without ${(totals.on / totals.off).toFixed(2)}; ` +
