@@ -36,7 +36,8 @@ export function logTables(schema: string): LogTables {
 /**
  * DDL of the log, idempotent. `events.data` and `events.meta` are JSON text exactly as `JSON.stringify`
  * wrote it (as on sqlite), so reads return it byte for byte and `readAllEncoded` hands it out as stored.
- * `log_head` is the position counter: its one row is updated in every append transaction (see
+ * `unique_keys` is keyed by the SHA-256 of a claimed value's JSON (`keyHash`), so values of any length can
+ * be unique (a btree entry holds at most about 2.7 kB). `log_head` is the position counter: its one row is updated in every append transaction (see
  * append-batch.ts for why positions then follow commit order). The constraint names are matched by
  * pg-errors.ts.
  */
@@ -61,11 +62,12 @@ CREATE TABLE IF NOT EXISTS ${t.head} (
 );
 INSERT INTO ${t.head} (id, position) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 CREATE TABLE IF NOT EXISTS ${t.uniqueKeys} (
-  type  text NOT NULL,
-  field text NOT NULL,
-  key   text NOT NULL,
-  sid   text NOT NULL,
-  PRIMARY KEY (type, field, key)
+  type     text NOT NULL,
+  field    text NOT NULL,
+  key      text NOT NULL,
+  key_hash text NOT NULL,
+  sid      text NOT NULL,
+  PRIMARY KEY (type, field, key_hash)
 );
 CREATE INDEX IF NOT EXISTS unique_keys_by_sid ON ${t.uniqueKeys} (type, sid);
 CREATE TABLE IF NOT EXISTS ${t.idempotency} (

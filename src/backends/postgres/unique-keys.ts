@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
 import type { ProposedEvent } from '../../log/event';
 import type { UniqueClaim } from '../../log/append-rules';
@@ -55,16 +56,16 @@ export class PgUniqueKeys {
   private async claim(client: PoolClient, rows: readonly ClaimRow[]): Promise<void> {
     if (rows.length === 0) return;
     const t = this.tables;
-    const values = [rows.map((r) => r.type), rows.map((r) => r.claim.field), rows.map((r) => r.claim.key), rows.map((r) => r.sid)];
+    const values = [rows.map((r) => r.type), rows.map((r) => r.claim.field), rows.map((r) => r.claim.key), rows.map((r) => keyHash(r.claim.key)), rows.map((r) => r.sid)];
     const inserted = await client.query(
-      `INSERT INTO ${t.uniqueKeys} (type, field, key, sid) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-       ON CONFLICT (type, field, key) DO NOTHING`,
+      `INSERT INTO ${t.uniqueKeys} (type, field, key, key_hash, sid) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+       ON CONFLICT (type, field, key_hash) DO NOTHING`,
       values,
     );
     if (inserted.rowCount === rows.length) return;
     const held = await client.query<{ i: number; sid: string }>(
-      `SELECT c.i, u.sid FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS c(type, field, key, sid, i)
-         JOIN ${t.uniqueKeys} u ON u.type = c.type AND u.field = c.field AND u.key = c.key
+      `SELECT c.i, u.sid FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS c(type, field, key, key_hash, sid, i)
+         JOIN ${t.uniqueKeys} u ON u.type = c.type AND u.field = c.field AND u.key_hash = c.key_hash
         WHERE u.sid <> c.sid ORDER BY c.i LIMIT 1`,
       values,
     );
@@ -105,8 +106,8 @@ export class PgUniqueKeys {
     }
     if (rows.length > 0) {
       await client.query(
-        `INSERT INTO ${t.uniqueKeys} (type, field, key, sid) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])`,
-        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => r[3])],
+        `INSERT INTO ${t.uniqueKeys} (type, field, key, key_hash, sid) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+        [rows.map((r) => r[0]), rows.map((r) => r[1]), rows.map((r) => r[2]), rows.map((r) => keyHash(r[2])), rows.map((r) => r[3])],
       );
     }
     await client.query(
@@ -124,4 +125,12 @@ interface ClaimRow {
   type: string;
   sid: string;
   claim: UniqueClaim;
+}
+
+/**
+ * The primary key of a claim: SHA-256 of the value's JSON, so a value of any length fits the index. A
+ * collision could only refuse a write (the holder check matches hashes), never let a duplicate in.
+ */
+function keyHash(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { PostgresEventLog } from '../../../src/backends/postgres/postgres-log';
 import type { ProposedEvent, StoredEvent } from '../../../src';
@@ -58,7 +59,10 @@ export function crossClientCases(schemas: PgSchemas): void {
       await b.append([{ type: 'user', sid: 'ann', kind: 'updated', data: { sid: 'ann', email: 'ann2@x' }, expectedVersion: 1 }]);
       await expectCode(a.append([{ type: 'user', sid: 'ann', kind: 'updated', data: { sid: 'ann' }, expectedVersion: 1 }]), 'VERSION_CONFLICT');
       await a.append([created('bob', { email: 'ann@x' })]); // released by ann's update, through the other object
-      expect(await a.head()).to.equal(3);
+      const long = `${randomBytes(4000).toString('hex')}@x`; // 8 kB that do not compress: more than a btree entry holds
+      await a.append([created('carl', { email: long })]);
+      await expectCode(b.append([created('dora', { email: long })]), 'UNIQUE_VIOLATION');
+      expect(await a.head()).to.equal(4);
       expect(await b.streamState('user', 'ann')).to.deep.equal({ version: 2, exists: true });
     });
 
