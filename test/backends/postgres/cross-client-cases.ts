@@ -83,6 +83,32 @@ export function crossClientCases(schemas: PgSchemas): void {
       expect((await logs[0].verify()).problems).to.deep.equal([]);
     });
 
+    it('settles batches that claim the same unique values in opposite orders (deadlocks are retried, never leaked)', async function () {
+      this.timeout(60_000);
+      const url = schemas.freshUrl();
+      const [a, b] = [await openLog(url), await openLog(url)];
+      const deadlocks = async () => Number((await schemas.sql('SELECT deadlocks::float8 AS n FROM pg_stat_database WHERE datname = current_database()'))[0].n);
+      const before = await deadlocks();
+      let committed = 0;
+      for (let round = 0; round < 5; round++) {
+        const [x, y] = [`x${round}@x`, `y${round}@x`];
+        const results = await Promise.allSettled([
+          a.append([created(`a1_${round}`, { email: x })]),
+          a.append([created(`a2_${round}`, { email: y })]),
+          b.append([created(`b1_${round}`, { email: y })]),
+          b.append([created(`b2_${round}`, { email: x })]),
+        ]);
+        for (const r of results) if (r.status === 'rejected') expect((r.reason as { code: string }).code).to.equal('UNIQUE_VIOLATION');
+        const winners = results.filter((r) => r.status === 'fulfilled');
+        expect(winners).to.have.length(2); // one holder for x, one for y
+        committed += winners.length;
+      }
+      const all = await a.readAll(1);
+      expect(all.map((e) => e.position)).to.deep.equal(all.map((_, i) => i + 1));
+      expect(all).to.have.length(committed);
+      console.log(`      ${(await deadlocks()) - before} deadlocks detected by PostgreSQL in the database meanwhile (retried)`);
+    });
+
     it('returns the first outcome for an idempotency key retried through another log object', async () => {
       const url = schemas.freshUrl();
       const [a, b] = [await openLog(url), await openLog(url)];
