@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import { expect } from 'chai';
 import { PostgresEventLog } from '../../../src/backends/postgres/postgres-log';
 import { parsePostgresUrl } from '../../../src/backends/postgres/url';
@@ -30,6 +31,21 @@ export function errorCases(schemas: PgSchemas): void {
       expectNoSecret(error);
       const inQuery = await expectCode(PostgresEventLog.open(`postgres://postgres@127.0.0.1:1/postgres?password=${SECRET}`), 'UNAVAILABLE');
       expectNoSecret(inQuery);
+    });
+
+    it('says UNAVAILABLE when the server does not answer within the connect timeout', async () => {
+      const silent = net.createServer(() => undefined); // accepts connections, never says a word
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const port = (silent.address() as net.AddressInfo).port;
+      try {
+        const started = Date.now();
+        const error = await expectCode(PostgresEventLog.open(`postgres://postgres:${SECRET}@127.0.0.1:${port}/postgres`, { connectTimeoutMs: 300 }), 'UNAVAILABLE');
+        expect(Date.now() - started).to.be.within(250, 5000);
+        expect(error.message).to.include(`127.0.0.1:${port}`).and.match(/timeout/i);
+        expectNoSecret(error);
+      } finally {
+        silent.close();
+      }
     });
 
     it('says UNAVAILABLE for a missing database and for refused credentials', async () => {
