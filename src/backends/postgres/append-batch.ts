@@ -35,11 +35,13 @@
  * transactions) runs before the row is taken, so the row is never held while waiting for anything but
  * the flush. Counter holders never wait for any other lock, so they cannot be part of a deadlock.
  *
- * Phase 1 reads each stream's state under a transaction-scoped advisory lock per stream (see
- * `lockStreams`), so the versions computed stay right until commit, and the events are inserted only
- * in phase 2: the requests of a batch see each other's effects through an in-memory overlay of stream
- * states; unique claims and idempotency keys are rows written in phase 1, which a request that fails
- * undoes alone through a savepoint (see `planBatch`).
+ * Phase 1 first takes, in one statement and in a fixed order, a transaction-scoped advisory lock per
+ * stream, per unique value claimed and per idempotency key of the batch (see `lockStreams`). So the
+ * stream states it reads stay right until commit, and its row writes (unique claims, idempotency keys)
+ * can only wait for a transaction that waits for nothing of ours (one releasing a value we claim):
+ * appenders do not deadlock each other. The events are inserted only in phase 2: the requests of a
+ * batch see each other's effects through an in-memory overlay of stream states; a request that fails
+ * undoes its rows alone through a savepoint (see `planBatch`).
  */
 import type { PoolClient } from 'pg';
 import type { ProposedEvent, StoredEvent, StreamState } from '../../log/event';
@@ -78,8 +80,13 @@ export interface BatchResult {
  */
 export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUniqueKeys, batch: readonly AppendRequest[]): Promise<BatchResult> {
   const streams = new Map<string, readonly [string, string]>();
-  for (const request of batch) for (const e of request.events) streams.set(streamKey(e.type, e.sid), [e.type, e.sid]);
-  await lockStreams(client, t, [...streams.keys()]);
+  const values = new Set<string>();
+  for (const request of batch) {
+    for (const e of request.events) streams.set(streamKey(e.type, e.sid), [e.type, e.sid]);
+    for (const key of unique.lockKeys(request.events)) values.add(key);
+    if (request.options.idempotencyKey !== undefined) values.add(`idempotency:${request.options.idempotencyKey}`);
+  }
+  await lockStreams(client, t, [...streams.keys(), ...values]);
   const states = await readStreamStates(client, t, [...streams.values()]);
   const plans = await planBatch(client, t, unique, batch, states);
   const count = plans.reduce((n, p) => n + (p.kind === 'write' ? p.events.length : 0), 0);

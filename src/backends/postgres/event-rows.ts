@@ -90,14 +90,14 @@ function columnArrays(events: readonly StoredEvent[]): unknown[][] {
 }
 
 /**
- * Lock the streams a transaction is about to write, so the states it reads stay true until it commits:
- * a shared lock on the whole log plus, in a fixed order (against deadlocks between batches), one
- * transaction-scoped advisory lock per stream. Past `maxStreams` streams (PostgreSQL's lock table is
- * small) it takes the log's lock exclusively instead, as bulk imports do. Hash collisions only make
- * unrelated writers wait for each other.
+ * Lock what a transaction is about to write (streams, unique values, idempotency keys: `keys`), so the
+ * states it reads stay true until it commits: a shared lock on the whole log plus, in a fixed order
+ * (against deadlocks between batches), one transaction-scoped advisory lock per key. Past `maxKeys`
+ * keys (PostgreSQL's lock table is small) it takes the log's lock exclusively instead, as bulk imports
+ * do. Hash collisions only make unrelated writers wait for each other.
  */
-export async function lockStreams(db: Queryable, t: LogTables, keys: readonly string[], maxStreams = 128): Promise<void> {
-  if (keys.length > maxStreams) {
+export async function lockStreams(db: Queryable, t: LogTables, keys: readonly string[], maxKeys = 128): Promise<void> {
+  if (keys.length > maxKeys) {
     await lockWholeLog(db, t);
     return;
   }

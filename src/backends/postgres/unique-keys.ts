@@ -26,6 +26,16 @@ export class PgUniqueKeys {
     return this.types.has(type);
   }
 
+  /** Advisory lock keys of the values `events` claim (taken before any claim is written, see append-batch.ts). */
+  lockKeys(events: readonly Claimant[]): string[] {
+    const keys: string[] = [];
+    for (const event of events) {
+      if (!this.types.has(event.type) || event.kind === 'deleted') continue;
+      for (const claim of uniqueClaims(this.spec, event.type, event.data)) keys.push(`unique:${event.type}:${claim.field}:${keyHash(claim.key)}`);
+    }
+    return keys;
+  }
+
   /**
    * Release the claims the objects' new data no longer makes and take the new ones, event by event in
    * order; throws UNIQUE_VIOLATION for the first clash. `existed`: whether the object existed before
