@@ -30,10 +30,10 @@
  *    and appears in no decision here, so it never holds the tail back (unlike xid/snapshot-xmin designs).
  *
  * The cost is that appends of all processes serialise on that row from phase 2 to COMMIT (one
- * statement and the commit's WAL flush). Group commit makes one such turn carry every append a process received
- * meanwhile, and phase 1 (the checks, unique claims and idempotency keys, which may wait on other
- * transactions) runs before the row is taken, so the row is never held while waiting for anything but
- * the flush. Counter holders never wait for any other lock, so they cannot be part of a deadlock.
+ * statement and the commit's WAL flush). Group commit makes one such turn carry every append a process
+ * received meanwhile, and phase 1 (the checks, unique claims and idempotency keys, which may wait on
+ * other transactions) runs before the row is taken, so the row is never held while waiting for anything
+ * but the flush. Counter holders never wait for any other lock, so they cannot be part of a deadlock.
  *
  * Phase 1 first takes, in one statement and in a fixed order, a transaction-scoped advisory lock per
  * stream, per unique value claimed and per idempotency key of the batch (see `lockStreams`). So the

@@ -87,7 +87,10 @@ export async function inTransaction<T>(ctx: TransactionContext, what: string, wo
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 + attempt * 4, 50)));
         continue;
       }
-      if (isRetryable(error)) throw new LockedError(`${what}: PostgreSQL kept aborting the transaction (deadlock or serialization failure) for ${ctx.retryForMs} ms at ${ctx.display}`, error);
+      if (isRetryable(error)) {
+        const why = `PostgreSQL kept aborting the transaction (deadlock or serialization failure) for ${ctx.retryForMs} ms`;
+        throw new LockedError(`${what}: ${why} at ${ctx.display}`, error);
+      }
       throw wrapPgError(error, what, ctx.display);
     }
   }
