@@ -2,6 +2,7 @@
 // the same rows in the same run (ratios, not absolute numbers, are what carry over between machines).
 //   OSIS_PG_URL=postgres://postgres@127.0.0.1:5432/postgres npx ts-node --transpile-only scripts/pg-append-bench.ts [seconds] [rounds]
 // Each scenario runs for `seconds` (default 4); the with/without NOTIFY pair alternates for `rounds` (default 2).
+// Stores live in schemas bench_<10 hex>, dropped at the end (an interrupted run leaves them behind).
 import { randomBytes } from 'node:crypto';
 import { Client, Pool } from 'pg';
 import { performance } from 'node:perf_hooks';
@@ -117,7 +118,8 @@ async function main(): Promise<void> {
     `append start -> signal in another log object (NOTIFY), 300 appends: p50 ${latency.p50.toFixed(1)} ms, p99 ${latency.p99.toFixed(1)} ms` +
       (latency.viaPoll > 0 ? `, ${latency.viaPoll} not signalled within 2 s` : ''),
   );
-  for (const [name, logs, lanes, batch] of scenarios) {
+  const only = process.env.BENCH_ONLY; // a substring of a scenario name: run just those
+  for (const [name, logs, lanes, batch] of scenarios.filter(([n]) => !only || n.includes(only))) {
     const totals = { on: 0, off: 0, notes: 0 };
     const runs: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
