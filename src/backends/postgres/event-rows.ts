@@ -1,10 +1,7 @@
-import type { PoolClient } from 'pg';
 import type { StoredEvent, StreamState } from '../../log/event';
 import { decodeRawRows } from '../../log/raw-events';
 import { EVENT_COLUMNS, type LogTables } from './log-schema';
-
-/** Anything that runs a query: a pool or a checked-out client. */
-export type Queryable = Pick<PoolClient, 'query'>;
+import type { Queryable } from './sql';
 
 /** The key of one object's stream in maps. */
 export function streamKey(type: string, sid: string): string {

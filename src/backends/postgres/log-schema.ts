@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { quoteIdent } from './url';
+import { quoteIdent } from './sql';
 
 /** Version of the table layout below, kept in `log_meta` for later migrations. */
 export const LOG_SCHEMA_VERSION = '1';

@@ -3,7 +3,8 @@ import { ChangeNotifier, type PollBounds } from '../../log/change-notifier';
 import type { LogWatcher, WatchOptions } from '../../log/event-log';
 import type { LogTables } from './log-schema';
 import { isConnectionLoss, wrapPgError } from './pg-errors';
-import { quoteIdent, type PostgresTarget } from './url';
+import { quoteIdent } from './sql';
+import type { PostgresTarget } from './url';
 
 /**
  * Poll bounds of the safety-net poll: LISTEN/NOTIFY wakes watchers at once, so the poll (one indexed

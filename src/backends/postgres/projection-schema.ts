@@ -1,17 +1,10 @@
-import type { ClientBase } from 'pg';
+import { quoteIdent, type Queryable } from './sql';
 
-/** Anything that runs a query: a pool, or a client inside a transaction. */
-export type Queryable = Pick<ClientBase, 'query'>;
+export { quoteIdent, type Queryable } from './sql';
 
 /** Checkpoint names (the same as the SQLite store's). */
 export const CURRENT_STATE = 'objects';
 export const FULL_TEXT = 'fulltext';
-
-/** Quote one SQL identifier (a schema or table name): never interpolate a name any other way. */
-export function quoteIdent(name: string): string {
-  if (name.length === 0 || name.length > 63 || name.includes('\0')) throw new Error(`invalid PostgreSQL identifier ${JSON.stringify(name)}`);
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /**
  * The fully qualified names of one generation of projection tables in one PostgreSQL schema: the live

@@ -64,8 +64,3 @@ export function redactUrl(url: string): string {
     .replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@?#:]*):[^@/?#]*@/i, '$1:***@')
     .replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
-
-/** `name` quoted as an SQL identifier (the names used here are validated; quoting is belt and braces). */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

@@ -1,5 +1,5 @@
 import type { IntegrityProblem, IntegrityReport } from '../../log/event-log';
-import type { Queryable } from './event-rows';
+import type { Queryable } from './sql';
 import type { LogTables } from './log-schema';
 
 /** How many rows one read of the JSON check takes. */
