@@ -4,6 +4,7 @@ import { tailCases } from './postgres/tail-cases';
 import { crossClientCases } from './postgres/cross-client-cases';
 import { errorCases } from './postgres/error-cases';
 import { watchCases } from './postgres/watch-cases';
+import { inAppendCases } from './postgres/in-append-cases';
 
 const base = pgUrl();
 
@@ -21,5 +22,6 @@ if (base) {
     crossClientCases(schemas);
     watchCases(schemas);
     errorCases(schemas);
+    inAppendCases(schemas);
   });
 }

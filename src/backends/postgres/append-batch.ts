@@ -52,6 +52,7 @@ import { newEventId } from '../../log/ids';
 import { insertAtCounter, lockStreams, readRange, readStreamStates, streamKey } from './event-rows';
 import type { LogTables } from './log-schema';
 import { isConnectionLoss, isRetryable, streamConflictOf } from './pg-errors';
+import type { Queryable } from './sql';
 import type { PgUniqueKeys } from './unique-keys';
 
 /** One `append` call waiting in the group commit. */
@@ -67,6 +68,13 @@ type Plan =
   | { kind: 'same-as'; index: number }
   | { kind: 'failed'; error: unknown };
 
+/**
+ * Called inside the append transaction, with its connection, after the events are inserted (all the
+ * events of the group commit, in position order), so projections commit or roll back with them
+ * (`PostgresProjectionStore.applyInAppend`). Throwing rejects every append of that group commit.
+ */
+export type InAppendApply = (client: Queryable, events: readonly StoredEvent[]) => Promise<unknown>;
+
 /** The result of a committed batch: each request's outcome and the last position written (0: none). */
 export interface BatchResult {
   outcomes: Outcome<StoredEvent[]>[];
@@ -78,7 +86,13 @@ export interface BatchResult {
  * transaction (deadlock, serialization failure, lost connection) are thrown, so the caller can retry or
  * report it; a request's own failure becomes its outcome.
  */
-export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUniqueKeys, batch: readonly AppendRequest[]): Promise<BatchResult> {
+export async function writeBatch(
+  client: PoolClient,
+  t: LogTables,
+  unique: PgUniqueKeys,
+  batch: readonly AppendRequest[],
+  inAppend?: InAppendApply,
+): Promise<BatchResult> {
   const streams = new Map<string, readonly [string, string]>();
   const values = new Set<string>();
   for (const request of batch) {
@@ -122,6 +136,7 @@ export async function writeBatch(client: PoolClient, t: LogTables, unique: PgUni
     throw streamConflictOf(error, rows) ?? error;
   }
   for (const event of rows) event.position += last - count;
+  await inAppend?.(client, rows);
   return { outcomes: plans.map((p, i) => outcomeOf(p, plans, written, i)), last };
 }
 

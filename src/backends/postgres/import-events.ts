@@ -1,6 +1,7 @@
 import type { PoolClient } from 'pg';
 import type { StoredEvent, StreamState } from '../../log/event';
 import { applyImportRules, idempotencyRuns } from '../../log/append-rules';
+import type { InAppendApply } from './append-batch';
 import { insertEvents, lockWholeLog, readStreamStates, streamKey } from './event-rows';
 import type { LogTables } from './log-schema';
 import type { PgUniqueKeys } from './unique-keys';
@@ -10,9 +11,16 @@ import type { PgUniqueKeys } from './unique-keys';
  * versions and timestamps, continuing the log exactly. It takes the log's lock exclusively (no append
  * of any process is between its checks and its commit meanwhile) and then the counter row, in the same
  * order as appends take theirs (see append-batch.ts), checks every event against the append rules and
- * unique keys, inserts them, and moves the counter to the last one. Returns the last position.
+ * unique keys, inserts them (and hands them to `inAppend`), and moves the counter to the last one.
+ * Returns the last position.
  */
-export async function importBatch(client: PoolClient, t: LogTables, unique: PgUniqueKeys, events: readonly StoredEvent[]): Promise<number> {
+export async function importBatch(
+  client: PoolClient,
+  t: LogTables,
+  unique: PgUniqueKeys,
+  events: readonly StoredEvent[],
+  inAppend?: InAppendApply,
+): Promise<number> {
   await lockWholeLog(client, t);
   const head = await client.query<{ position: number }>(`SELECT position FROM ${t.head} WHERE id = 1 FOR UPDATE`);
   const next = head.rows[0].position + 1;
@@ -28,6 +36,7 @@ export async function importBatch(client: PoolClient, t: LogTables, unique: PgUn
   });
   await unique.apply(client, claimants);
   await insertEvents(client, t, events);
+  await inAppend?.(client, events);
   const last = events[events.length - 1].position;
   await client.query(`UPDATE ${t.head} SET position = $1 WHERE id = 1`, [last]);
   const runs = [...idempotencyRuns(events)];

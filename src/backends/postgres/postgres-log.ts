@@ -14,7 +14,7 @@ import type {
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { decodeRawRows } from '../../log/raw-events';
 import { openTimeoutMs } from '../../log/busy-retry';
-import { writeBatch, type AppendRequest } from './append-batch';
+import { writeBatch, type AppendRequest, type InAppendApply } from './append-batch';
 import { CommitAnnouncer } from './commit-announcer';
 import { createPool, inTransaction, type PoolOptions, type TransactionContext } from './connection';
 import { readStreamStates, streamKey } from './event-rows';
@@ -52,10 +52,12 @@ export class PostgresEventLog implements EventLog {
   private readonly tx: TransactionContext;
   private readonly announcer: CommitAnnouncer;
   private readonly signals: LogWatch;
+  private inAppend: InAppendApply | undefined;
   private closed = false;
 
   private constructor(
-    private readonly pool: Pool,
+    /** The log's connection pool (a projection store of the same store may share it). */
+    readonly pool: Pool,
     private readonly target: PostgresTarget,
     private readonly tables: LogTables,
     private readonly unique: PgUniqueKeys,
@@ -92,6 +94,16 @@ export class PostgresEventLog implements EventLog {
     return new PostgresEventLog(pool, target, tables, unique, options);
   }
 
+  /** The PostgreSQL schema holding the store. */
+  get schema(): string {
+    return this.tables.schema;
+  }
+
+  /** Register what runs inside each append (and import) transaction, after the insert (see `InAppendApply`). */
+  applyInAppend(apply: InAppendApply | undefined): void {
+    this.inAppend = apply;
+  }
+
   append(events: readonly ProposedEvent[], options: AppendOptions = {}): Promise<StoredEvent[]> {
     if (this.closed) return Promise.reject(new ClosedError());
     if (events.length === 0) return Promise.resolve([]);
@@ -99,7 +111,7 @@ export class PostgresEventLog implements EventLog {
   }
 
   private async commitBatch(batch: AppendRequest[]): Promise<Outcome<StoredEvent[]>[]> {
-    const result = await inTransaction(this.tx, 'append failed', (client) => writeBatch(client, this.tables, this.unique, batch));
+    const result = await inTransaction(this.tx, 'append failed', (client) => writeBatch(client, this.tables, this.unique, batch, this.inAppend));
     if (result.last > 0) this.committed(result.last);
     return result.outcomes;
   }
@@ -115,7 +127,7 @@ export class PostgresEventLog implements EventLog {
     this.assertOpen();
     if (events.length === 0) return;
     await this.committer.idle();
-    const last = await inTransaction(this.tx, 'import failed', (client) => importBatch(client, this.tables, this.unique, events));
+    const last = await inTransaction(this.tx, 'import failed', (client) => importBatch(client, this.tables, this.unique, events, this.inAppend));
     this.committed(last);
   }
 
