@@ -12,7 +12,8 @@ import { uniqueSpec, type StoreSchema } from '../../src/projections/config';
 import { foldLog, foldParity } from '../../src/projections/fold';
 import type { FilterClause, FindQuery, ReadBudget } from '../../src/projections/projection-store';
 import { SCHEMA } from '../conformance/context';
-import { projectionStoreCases, type ProjectionCaps } from '../conformance/projection-store';
+import { projectionStoreCases } from '../conformance/projection-store';
+import { postgresProjectionCaps } from './postgres/pg-fixture';
 
 const url = process.env.OSIS_PG_URL;
 
@@ -36,16 +37,7 @@ if (!url) {
     });
     after(() => pool.end());
 
-    const caps: ProjectionCaps = {
-      transaction: 'postgres',
-      // A location keeps its memory log and its PostgreSQL schema across opens (see `fresh` below).
-      persistent: true,
-      userTable: {
-        create: async (tx, table) => void (await (tx as PostgresProjectionTransaction).client.query(`CREATE TABLE IF NOT EXISTS ${table} (position bigint)`)),
-        insert: async (tx, table, position) => void (await (tx as PostgresProjectionTransaction).client.query(`INSERT INTO ${table} VALUES ($1)`, [position])),
-        count: async (tx, table) => Number((await (tx as PostgresProjectionTransaction).client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n),
-      },
-    };
+    const caps = postgresProjectionCaps;
 
     /**
      * The store paired with a memory log, wired as an after-append backend (the api's catchUp path). A

@@ -11,10 +11,12 @@ import type { SqliteProjectionTransaction } from '../../src';
 const sqliteProjections = (persistent: boolean): ProjectionCaps => ({
   transaction: 'sqlite',
   persistent,
+  asyncHandlers: false,
   userTable: {
     create: (tx, table) => void (tx as SqliteProjectionTransaction).db.exec(`CREATE TABLE IF NOT EXISTS ${table} (position INTEGER)`),
     insert: (tx, table, position) => void (tx as SqliteProjectionTransaction).db.prepare(`INSERT INTO ${table} VALUES (?)`).run(position),
     count: (tx, table) => (tx as SqliteProjectionTransaction).db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number,
+    positions: (tx, table) => (tx as SqliteProjectionTransaction).db.prepare(`SELECT position FROM ${table} ORDER BY position, rowid`).pluck().all() as number[],
   },
 });
 

@@ -16,11 +16,14 @@ export interface ProjectionCaps {
   transaction: string;
   /** Data survives close and reopen of the store URL. */
   persistent: boolean;
-  /** A user table through the store's transaction: create it, add a row, count rows. */
+  /** Whether a user projection's handler may be async (PostgreSQL); SQLite's must be synchronous. */
+  asyncHandlers: boolean;
+  /** A user table through the store's transaction: create it, add a row, count rows, list them. */
   userTable: {
     create(tx: ProjectionTransaction, table: string): void | Promise<void>;
     insert(tx: ProjectionTransaction, table: string, position: number): void | Promise<void>;
     count(tx: ProjectionTransaction, table: string): number | Promise<number>;
+    positions(tx: ProjectionTransaction, table: string): number[] | Promise<number[]>;
   };
 }
 
@@ -50,7 +53,7 @@ const remove = (sid: string): ProposedEvent => ({ type: 'user', sid, kind: 'dele
 const query = (q: Partial<FindQuery>): FindQuery => ({ filter: [], limit: 100, ...q });
 
 /** Run steps in order: synchronously while they return plain values (a SQLite handler), chained once one returns a promise. */
-function sequence(steps: Array<() => unknown>): unknown {
+export function sequence(steps: Array<() => unknown>): unknown {
   for (let i = 0; i < steps.length; i++) {
     const result = steps[i]();
     if (result instanceof Promise) return result.then(() => sequence(steps.slice(i + 1)));

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import type { ProjectionTransaction, StoredEvent } from '../../src';
 import type { BackendFixture } from './backends';
+import { sequence } from './projection-store';
 import { useStore } from './context';
 import { until } from '../helpers/feed';
 import { expectCode } from '../helpers/expect-error';
@@ -67,58 +69,64 @@ export function namedSubscriberCases(fixture: BackendFixture): void {
       expect(seen).to.deep.equal(range(1, 6));
     });
 
+    const table = fixture.projections.userTable;
+    /** A handler writing each event's position into `name` through the store's own transaction. */
+    const recorder = (name: string, fail?: () => boolean) => (events: StoredEvent[], tx: ProjectionTransaction) =>
+      sequence([
+        () => table.create(tx, name),
+        ...events.map((e) => () => table.insert(tx, name, e.position)),
+        () => {
+          if (fail?.()) throw new Error('projection bug');
+        },
+      ]);
+    const rowsOf = (name: string) => ctx.store().readProjections((tx) => table.positions(tx, name));
+
     it('applies a user projection exactly once, its writes and checkpoint in one transaction', async () => {
       await write(10);
-      const setup = (db: { exec(sql: string): unknown }) => db.exec('CREATE TABLE IF NOT EXISTS t_seen (position INTEGER NOT NULL, sid TEXT NOT NULL)');
       let calls = 0;
-      const projection = await ctx.store().project(
-        'seen',
-        (events, { db }) => {
-          setup(db);
-          calls++;
-          const insert = db.prepare('INSERT INTO t_seen (position, sid) VALUES (?, ?)');
-          for (const e of events) insert.run(e.position, e.sid);
-          if (calls === 2) throw new Error('projection bug');
-        },
-        { batchSize: 4 },
-      );
+      const projection = await ctx.store().project('seen', recorder('t_seen', () => ++calls === 2), { batchSize: 4 });
       await projection.done.catch(() => undefined);
       expect(projection.position()).to.equal(4);
-      const rows = () => ctx.store().project('seen', (events, { db }) => {
-        const insert = db.prepare('INSERT INTO t_seen (position, sid) VALUES (?, ?)');
-        for (const e of events) insert.run(e.position, e.sid);
-      }, { batchSize: 4 });
-      const again = await rows();
+      const again = await ctx.store().project('seen', recorder('t_seen'), { batchSize: 4 });
       await until(() => again.position() === 10, 'the projection to catch up');
       await write(3, 'm');
       await until(() => again.position() === 13, 'live events');
       await again.stop();
-      const stored = await ctx.store().withProjectionDb((db) => db.prepare('SELECT position FROM t_seen ORDER BY position, rowid').pluck().all());
-      expect(stored).to.deep.equal(range(1, 13));
+      expect(await rowsOf('t_seen')).to.deep.equal(range(1, 13));
       expect((await ctx.store().stats()).subscribers.seen).to.deep.equal({ kind: 'projection', position: 13 });
     });
 
     it('keeps user projection tables and checkpoints through a rebuild', async () => {
       await write(4);
-      const projection = await ctx.store().project('kept', (events, { db }) => {
-        db.exec('CREATE TABLE IF NOT EXISTS app_kept (position INTEGER NOT NULL)');
-        for (const e of events) db.prepare('INSERT INTO app_kept (position) VALUES (?)').run(e.position);
-      });
+      const projection = await ctx.store().project('kept', recorder('app_kept'));
       await until(() => projection.position() === 4, 'the projection');
       await projection.stop();
       await ctx.store().rebuild();
       expect((await ctx.store().stats()).subscribers.kept).to.deep.equal({ kind: 'projection', position: 4 });
-      expect(await ctx.store().withProjectionDb((db) => db.prepare('SELECT count(*) FROM app_kept').pluck().get())).to.equal(4);
+      expect(await rowsOf('app_kept')).to.deep.equal(range(1, 4));
     });
 
-    it('refuses an async projection handler and commits nothing of it', async () => {
-      await write(2);
-      const projection = await ctx.store().project('async_one', (async () => undefined) as never);
-      const error = await projection.done.catch((e) => e);
-      expect(error.code).to.equal('INVALID_INPUT');
-      expect(error.message).to.match(/must be synchronous/);
-      expect(projection.position()).to.equal(0);
-    });
+    if (fixture.projections.asyncHandlers) {
+      it('awaits an async projection handler inside its transaction', async () => {
+        await write(2);
+        const projection = await ctx.store().project('async_one', async (events, tx: ProjectionTransaction) => {
+          await new Promise((r) => setTimeout(r, 5));
+          await table.create(tx, 'app_async');
+          for (const e of events) await table.insert(tx, 'app_async', e.position);
+        });
+        await until(() => projection.position() === 2, 'the projection');
+        expect(await rowsOf('app_async')).to.deep.equal([1, 2]);
+      });
+    } else {
+      it('refuses an async projection handler and commits nothing of it', async () => {
+        await write(2);
+        const projection = await ctx.store().project('async_one', (async () => undefined) as never);
+        const error = await projection.done.catch((e) => e);
+        expect(error.code).to.equal('INVALID_INPUT');
+        expect(error.message).to.match(/must be synchronous/);
+        expect(projection.position()).to.equal(0);
+      });
+    }
 
     it('moves a filtered projection past other types without handing them over', async () => {
       await write(3);

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { PostgresEventLog, type PostgresLogOptions } from '../../../src/backends/postgres/postgres-log';
+import type { PostgresProjectionTransaction } from '../../../src/backends/postgres/projection-store';
+import type { BackendFixture } from '../../conformance/backends';
 import type { LogFixture } from '../../conformance/event-log';
+import type { ProjectionCaps } from '../../conformance/projection-store';
 
 /**
  * The PostgreSQL server the PG suites run against: `OSIS_PG_URL`, or undefined when it is not set, in
@@ -77,5 +80,30 @@ export function postgresLogFixture(schemas: PgSchemas, options: PostgresLogOptio
     name: 'postgres',
     caps: { encodedReads: true },
     openLog: (unique) => PostgresEventLog.open(schemas.freshUrl(), { durability: 'normal', poolSize: 4, ...options, unique }),
+  };
+}
+
+/** The PostgreSQL projection store's abilities for the projection suite: user tables through `tx.client`. */
+export const postgresProjectionCaps: ProjectionCaps = {
+  transaction: 'postgres',
+  persistent: true,
+  asyncHandlers: true,
+  userTable: {
+    create: async (tx, table) => void (await (tx as PostgresProjectionTransaction).client.query(`CREATE TABLE IF NOT EXISTS ${table} (position bigint)`)),
+    insert: async (tx, table, position) => void (await (tx as PostgresProjectionTransaction).client.query(`INSERT INTO ${table} VALUES ($1)`, [position])),
+    count: async (tx, table) => Number((await (tx as PostgresProjectionTransaction).client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n),
+    positions: async (tx, table) =>
+      (await (tx as PostgresProjectionTransaction).client.query(`SELECT position FROM ${table} ORDER BY position`)).rows.map((r) => Number(r.position)),
+  },
+};
+
+/** The whole conformance suite's fixture: every store on its own fresh schema of the server. */
+export function postgresBackendFixture(schemas: PgSchemas): BackendFixture {
+  return {
+    name: 'postgres',
+    caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
+    freshUrl: () => schemas.freshUrl(),
+    log: postgresLogFixture(schemas),
+    projections: postgresProjectionCaps,
   };
 }

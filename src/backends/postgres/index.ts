@@ -1,0 +1,54 @@
+import type { Backend } from '../../projections/backend';
+import { uniqueSpec } from '../../projections/config';
+import { PostgresEventLog } from './postgres-log';
+import { PostgresProjectionStore } from './projection-store';
+import { parsePostgresUrl } from './url';
+
+/** The URL of the same server and database with the store in schema `schema`. */
+function withSchema(url: string, schema: string): string {
+  const [base, query = ''] = url.split('?', 2);
+  const params = query.split('&').filter((p) => p !== '' && !p.startsWith('schema='));
+  params.push(`schema=${schema}`);
+  return `${base}?${params.join('&')}`;
+}
+
+/**
+ * `postgres://USER@HOST:PORT/DB[?schema=NAME]` — the log and its projections in one PostgreSQL schema,
+ * shared by every process on every host. Current state, field index, counts and full text commit inside
+ * the append's transaction (in-append), so a host reads its own writes and every other host sees a write
+ * once it commits; the subscriber checkpoints and user projections' tables live there too, so each runs
+ * once per store. A new host opens a store of any size with no replay.
+ */
+export const postgresBackend: Backend = {
+  name: 'postgres',
+  schemes: ['postgres://', 'postgresql://'],
+  example: 'postgres://USER@HOST:PORT/DB',
+  parse(url) {
+    return parsePostgresUrl(url).display;
+  },
+  async open(url, options) {
+    const log = await PostgresEventLog.open(url, { durability: options.durability, unique: uniqueSpec(options.schema) });
+    try {
+      const projections = await PostgresProjectionStore.open(log.pool, log.schema, options.schema);
+      log.applyInAppend(async (client, events) => projections.applyInAppend(client, events));
+      await projections.openLevel(log);
+      return {
+        log,
+        projections,
+        // sharedLog: a host whose projection store was behind (applyInAppend declined) catches up before reads.
+        abilities: { projections: 'in-append', appliesProjections: true, sharedLog: true, persistent: true },
+        async close() {
+          await projections.close();
+          await log.close();
+        },
+      };
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+  },
+  contexts(url) {
+    const base = parsePostgresUrl(url).schema;
+    return { urlOf: (ctx) => withSchema(url, `${base}__${ctx}`), filesOf: () => [] };
+  },
+};
