@@ -294,8 +294,8 @@ export class Store {
   async syncForRead(): Promise<void> {
     this.assertOpen();
     if (!this.backend.abilities.sharedLog) return;
-    const head = await this.backend.log.head();
-    if (head > (await this.backend.projections.position())) await this.backend.projections.catchUp(this.backend.log);
+    const [head, position] = await Promise.all([this.backend.log.head(), this.backend.projections.position()]);
+    if (head > position) await this.backend.projections.catchUp(this.backend.log);
   }
 
   /** @internal Make projections reflect every committed event (after-append stores, or a log others append to). */

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { InvalidInputError } from '../../../log/errors';
 import { formatTable, runBench } from '../../../bench';
 import { benchFeed } from '../../../bench/feed-bench';
+import { runPgBench } from '../../../bench/pg-bench';
 import { runServiceBench } from '../../../bench/service-bench';
 import { runWebBench } from '../../../bench/web-bench';
 import { printJson } from '../context';
@@ -19,7 +20,16 @@ export function benchCommand(): Command {
     .option('--web', 'only measure web UI page times on a big sqlite store (1M objects; --quick: 10K)')
     .option('--web-objects <n>', 'objects in the --web store')
     .option('--web-dir <dir>', 'keep the --web store in DIR and reuse it on the next run')
-    .action(async (options: { json?: boolean; quick?: boolean; only?: string; scale: string; service?: boolean; feed?: boolean; web?: boolean; webObjects?: string; webDir?: string }) => {
+    .option('--pg <url>', 'only measure a postgres:// store against raw pg statements, on scratch schemas of that database (dropped after)')
+    .option('--pg-objects <n>', 'objects loaded for the --pg read scenarios (default 100000)')
+    .action(async (options: { json?: boolean; quick?: boolean; only?: string; scale: string; service?: boolean; feed?: boolean; web?: boolean; webObjects?: string; webDir?: string; pg?: string; pgObjects?: string }) => {
+      if (options.pg) {
+        const objects = options.pgObjects !== undefined ? Number(options.pgObjects) : undefined;
+        if (objects !== undefined && (!Number.isInteger(objects) || objects < 100)) throw new InvalidInputError('--pg-objects must be an integer of at least 100');
+        const report = await runPgBench({ url: options.pg, quick: Boolean(options.quick), ...(objects ? { objects } : {}) });
+        process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report)}\n`);
+        return;
+      }
       if (options.web) {
         const objects = options.webObjects !== undefined ? Number(options.webObjects) : options.quick ? 10_000 : 1_000_000;
         if (!Number.isInteger(objects) || objects < 100) throw new InvalidInputError('--web-objects must be an integer of at least 100');
