@@ -4,6 +4,7 @@ import { openStore, type Store } from '../../src';
 import { copyLog } from '../../src/migrate';
 import { tempDir } from '../helpers/temp';
 import { expectCode } from '../helpers/expect-error';
+import { PgSchemas } from '../backends/postgres/pg-fixture';
 
 const SCHEMA = { types: { user: { index: ['country'], unique: ['email'], text: ['name'] } } };
 
@@ -18,13 +19,19 @@ async function fill(store: Store): Promise<void> {
 
 describe('copyLog', function () {
   this.timeout(120_000);
+  // PostgreSQL pairs run when OSIS_PG_URL is set (each store on its own schema, dropped after).
+  const pg = process.env.OSIS_PG_URL ? new PgSchemas(process.env.OSIS_PG_URL) : undefined;
+  after(() => pg?.dropAll());
   const urls = {
     file: () => `file:${path.join(tempDir(), 'log')}`,
     sqlite: () => `sqlite:${path.join(tempDir(), 'o.db')}`,
     memory: () => 'memory:',
+    postgres: () => pg!.freshUrl(),
   };
+  const pairs: Array<[keyof typeof urls, keyof typeof urls]> = [['file', 'sqlite'], ['sqlite', 'file'], ['memory', 'file'], ['file', 'file']];
+  if (pg) pairs.push(['sqlite', 'postgres'], ['postgres', 'file'], ['postgres', 'postgres']);
 
-  for (const [from, to] of [['file', 'sqlite'], ['sqlite', 'file'], ['memory', 'file'], ['file', 'file']] as const) {
+  for (const [from, to] of pairs) {
     it(`copies a ${from} log into ${to}, keeping positions, ids, versions and timestamps`, async () => {
       const source = await openStore(urls[from](), { schema: SCHEMA, durability: 'normal' });
       try {
