@@ -11,7 +11,7 @@ export function buildProgram(version: string): Command {
   const program = new Command('osis')
     .description('osis-store: an event-sourced object store (OSIS _new/_get/_set/_delete/_list/_find over an append-only log)')
     .version(version)
-    .option('--store <url>', 'store URL: sqlite:PATH, file:DIR or memory: (env OSIS_STORE; default sqlite:./data/osis.db)')
+    .option('--store <url>', 'store URL: sqlite:PATH, file:DIR, postgres://USER@HOST:PORT/DB[?schema=NAME] or memory: (env OSIS_STORE; default sqlite:./data/osis.db)')
     .option('--schema <file>', 'schema TOML file (default ./osis.toml when present)')
     .addOption(new Option('--durability <mode>', 'full: acknowledged writes survive power loss; normal: survive a crash').choices(['full', 'normal']))
     .showHelpAfterError('(run osis --help for usage)')

@@ -5,7 +5,7 @@ import { backendFor } from './backends';
 /** The default store when neither `--store` nor `OSIS_STORE` is given. */
 export const DEFAULT_STORE_URL = 'sqlite:./data/osis.db';
 
-/** Check a store URL (`memory:`, `sqlite:PATH`, `file:DIR`) and name its backend; INVALID_INPUT when malformed. */
+/** Check a store URL (`memory:`, `sqlite:PATH`, `file:DIR`, `postgres://…`) and name its backend; INVALID_INPUT when malformed. */
 export function checkStoreUrl(url: string): { backend: string; location: string } {
   const backend = backendFor(url);
   return { backend: backend.name, location: backend.parse(url) };

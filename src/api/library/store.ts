@@ -53,7 +53,7 @@ export interface StoreStats {
   subscribers: Record<string, { kind: SubscriberCheckpoint['kind']; position: number }>;
 }
 
-/** Open a store by URL (`sqlite:PATH`, `file:DIR`, `memory:`). Opening catches up, never rebuilds. */
+/** Open a store by URL (`sqlite:PATH`, `file:DIR`, `postgres://…`, `memory:`). Opening catches up, never rebuilds (except projections it cannot continue). */
 export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<Store> {
   const known = new Set(['schema', 'durability']);
   for (const key of Object.keys(options)) {
