@@ -3,6 +3,7 @@ import { LockedError } from '../../log/errors';
 import type { Durability } from '../../log/event-log';
 import { isConnectionLoss, isRetryable, wrapPgError } from './pg-errors';
 import type { PostgresTarget } from './url';
+import { checkout } from './sql';
 
 /** Options of the backend's connection pool. */
 export interface PoolOptions {
@@ -70,7 +71,7 @@ export async function inTransaction<T>(ctx: TransactionContext, what: string, wo
   for (let attempt = 0; ; attempt++) {
     let client: PoolClient;
     try {
-      client = await ctx.pool.connect();
+      client = await checkout(ctx.pool);
     } catch (error) {
       throw wrapPgError(error, what, ctx.display);
     }

@@ -7,6 +7,7 @@ import type { RebuildResult } from '../../projections/projection-store';
 import { applyEvents, foldedRow, readCheckpoint, saveCheckpoint, writeRows, type ObjectRow } from './projection-apply';
 import type { PgCountQueries } from './projection-counts';
 import { advisoryKey, dropGenerationSql, freshShadow, projectionTables, swapShadowIn, type ProjectionTables, type Queryable } from './projection-schema';
+import { checkout } from './sql';
 
 /** Objects written per statement (and per transaction) while a rebuild fills the shadow tables. */
 const WRITE_BATCH = 2_000;
@@ -59,7 +60,7 @@ export async function blueGreenRebuild(
   onProgress?: ProgressFn,
   stillNeeded: () => Promise<boolean> = async () => true,
 ): Promise<RebuildResult | undefined> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   const key = advisoryKey(schemaName, 'rebuild');
   let released = false;
   try {

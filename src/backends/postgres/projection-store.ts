@@ -24,6 +24,7 @@ import { PgProjectionQueries } from './projection-queries';
 import { blueGreenRebuild, checkParity, transaction } from './projection-rebuild';
 import { CURRENT_STATE, FULL_TEXT, ensureProjectionSchema, projectionTables, type ProjectionTables, type Queryable } from './projection-schema';
 import { PgSubscriberCheckpoints, type PostgresProjectionTransaction } from './projection-subscribers';
+import { checkout } from './sql';
 
 export type { PostgresProjectionTransaction } from './projection-subscribers';
 
@@ -60,7 +61,7 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
    */
   static async open(pool: Pool, schemaName: string, schema: StoreSchema): Promise<PostgresProjectionStore> {
     const store = new PostgresProjectionStore(pool, schemaName, schema);
-    const client = await pool.connect();
+    const client = await checkout(pool);
     try {
       await ensureProjectionSchema(client, schemaName);
       await transaction(client, () => store.syncConfig(client));
@@ -94,7 +95,7 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   }
 
   async catchUp(log: EventLog, appended?: readonly StoredEvent[]): Promise<void> {
-    const client = await this.pool.connect();
+    const client = await checkout(this.pool);
     try {
       let from = (await readCheckpoint(client, this.live)) + 1;
       if (appended && appended.length > 0 && appended[0].position <= from) from = await this.applyNew(client, appended, false);

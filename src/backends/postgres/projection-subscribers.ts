@@ -4,6 +4,7 @@ import type { ProjectionTransaction, SubscriberCheckpoint, SubscriberKind, UserP
 import type { ProjectionTables, Queryable } from './projection-schema';
 import { transaction } from './projection-rebuild';
 import type { PoolClient } from 'pg';
+import { checkout } from './sql';
 
 /**
  * A user projection's transaction on the PostgreSQL store: a `pg` client inside `BEGIN … COMMIT`, whose
@@ -76,7 +77,7 @@ export class PgSubscriberCheckpoints {
   }
 
   private async inTransaction<T>(begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await checkout(this.pool);
     try {
       return await transaction(
         client,

@@ -53,7 +53,12 @@ export function keyValue(kind: number, num: number, txt: Buffer): string | numbe
 const MAX_POSITION = 16383;
 const MAX_POSITIONS = 256;
 const MAX_LEXEME_BYTES = 2047;
+/** PostgreSQL refuses a tsvector over 1,048,575 bytes; stay under it with room to spare. */
 const MAX_VECTOR_BYTES = 1_000_000;
+/** What one lexeme costs in a tsvector besides its text: its entry (4), alignment (up to 1), its position count (2). */
+const LEXEME_OVERHEAD = 7;
+/** What one position costs. */
+const POSITION_BYTES = 2;
 
 /**
  * The `tsvector` input text of a document body: the terms FTS5's `unicode61 remove_diacritics 2` would
@@ -61,7 +66,7 @@ const MAX_VECTOR_BYTES = 1_000_000;
  * positions. PostgreSQL's own parser is not used: it would split e-mail addresses, URLs and hyphenated
  * words differently and depends on the server's locale. Sent as a bound parameter and cast, never
  * interpolated. Within PostgreSQL's limits: positions past 16,383 are clamped, a lexeme keeps its first
- * 256 positions, lexemes over 2,047 bytes are left out, and lexemes past 1 MB are left out.
+ * 256 positions, lexemes over 2,047 bytes are left out, and so are lexemes and positions past about 1 MB of tsvector (its text, entries and positions counted as PostgreSQL stores them).
  */
 export function documentVector(body: string): string {
   if (body === '') return '';
@@ -73,12 +78,15 @@ export function documentVector(body: string): string {
     let list = positions.get(term);
     if (!list) {
       const size = Buffer.byteLength(term);
-      if (size > MAX_LEXEME_BYTES || bytes + size > MAX_VECTOR_BYTES) continue;
-      bytes += size;
+      if (size > MAX_LEXEME_BYTES || bytes + size + LEXEME_OVERHEAD + POSITION_BYTES > MAX_VECTOR_BYTES) continue;
+      bytes += size + LEXEME_OVERHEAD;
       positions.set(term, (list = []));
     }
     const position = Math.min(at, MAX_POSITION);
-    if (list.length < MAX_POSITIONS && list[list.length - 1] !== position) list.push(position);
+    if (list.length < MAX_POSITIONS && list[list.length - 1] !== position && bytes + POSITION_BYTES <= MAX_VECTOR_BYTES) {
+      list.push(position);
+      bytes += POSITION_BYTES;
+    }
   }
   const parts: string[] = [];
   for (const [term, list] of positions) parts.push(`${quoteLexeme(term)}:${list.join(',')}`);
