@@ -1,3 +1,4 @@
+import { CorruptError } from '../../log/errors';
 import type { Backend } from '../../projections/backend';
 import { uniqueSpec } from '../../projections/config';
 import { PostgresEventLog } from './postgres-log';
@@ -30,13 +31,16 @@ export const postgresBackend: Backend = {
     const log = await PostgresEventLog.open(url, { durability: options.durability, unique: uniqueSpec(options.schema) });
     try {
       const projections = await PostgresProjectionStore.open(log.pool, log.schema, options.schema);
-      log.applyInAppend(async (client, events) => projections.applyInAppend(client, events));
+      // A store found behind its log (a rebuild's swap, a writer of another version) is brought level in the same transaction.
+      log.applyInAppend(async (client, events) => {
+        if (!(await projections.applyInAppend(client, events, log))) throw new CorruptError(`the projections of ${log.schema} could not be brought level with its log`);
+      });
       await projections.openLevel(log);
       return {
         log,
         projections,
-        // sharedLog: a host whose projection store was behind (applyInAppend declined) catches up before reads.
-        abilities: { projections: 'in-append', appliesProjections: true, sharedLog: true, persistent: true },
+        // Every append, by any host, commits its projections: reads need no catch-up (sharedLog false).
+        abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: true },
         async close() {
           await projections.close();
           await log.close();

@@ -75,10 +75,12 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
    * Apply appended events inside the caller's transaction (the PostgreSQL log's append transaction:
    * `client` is its connection), so the projections commit, or roll back, with the append. Locks the
    * checkpoint row, skips events it already has, and applies nothing when the events do not follow the
-   * checkpoint (the store is behind or being rebuilt: a later `catchUp` reads the gap from the log).
+   * checkpoint (the store is behind or being rebuilt: a later `catchUp` reads the gap from the log) —
+   * unless `log` is given: then the gap is read from it (every position below an append's is committed,
+   * since positions are taken in commit order) and applied first, in the same transaction.
    * Returns whether the events were applied.
    */
-  async applyInAppend(client: Queryable, events: readonly StoredEvent[]): Promise<boolean> {
+  async applyInAppend(client: Queryable, events: readonly StoredEvent[], log?: EventLog): Promise<boolean> {
     if (events.length === 0) return true;
     // The usual case in one statement: the events follow the checkpoint, which moves (and stays locked).
     if (await advanceCheckpoint(client, this.live, events[0].position - 1, events[events.length - 1].position)) {
@@ -88,7 +90,12 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
     const checkpoint = await readCheckpoint(client, this.live, true);
     const fresh = events.filter((e) => e.position > checkpoint);
     if (fresh.length === 0) return true;
-    if (fresh[0].position !== checkpoint + 1) return false;
+    if (fresh[0].position !== checkpoint + 1) {
+      if (!log) return false;
+      const gap = await log.readAll(checkpoint + 1, { limit: fresh[0].position - checkpoint - 1 });
+      if (gap.length !== fresh[0].position - checkpoint - 1) return false;
+      fresh.unshift(...gap);
+    }
     await applyEvents(client, this.live, this.schema, fresh);
     await saveCheckpoint(client, this.live, fresh[fresh.length - 1].position);
     return true;
