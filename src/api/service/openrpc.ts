@@ -61,7 +61,7 @@ const COMMON_SCHEMAS: Record<string, Record<string, unknown>> = {
       id: { title: 'EventId', type: 'string' },
       type: ref('TypeName'),
       sid: ref('Sid'),
-      kind: { title: 'EventKind', type: 'string', enum: ['created', 'updated', 'deleted'] },
+      kind: { title: 'EventKind', type: 'string', enum: ['created', 'updated', 'deleted', 'erased'] },
       version: { title: 'Version', type: 'integer', minimum: 1 },
       ts: { title: 'Timestamp', type: 'string', format: 'date-time' },
       data: ref('EventData'),

@@ -1,6 +1,11 @@
 import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
-import { uniqueSpec } from '../../projections/config';
+import * as path from 'node:path';
+import { personalSpec, uniqueSpec } from '../../projections/config';
+import { PersonalEventLog, openShredder, personalLog, secureDeletes, truncateWal, uniqueFor } from '../../log/personal';
+
+/** The default key store of a `file:` store: beside the segments, never in the (rebuildable) sidecar. */
+const KEYS_FILE = 'keys.db';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { FileEventLog } from './file-log';
 
@@ -21,15 +26,34 @@ export const fileBackend: Backend = {
   parse: logDir,
   async open(url, options) {
     const dir = logDir(url);
-    const log = await FileEventLog.open(dir, { durability: options.durability, unique: uniqueSpec(options.schema) });
+    const shredder = await openShredder(personalSpec(options.schema), options.keys ?? path.join(dir, KEYS_FILE));
+    let inner: FileEventLog;
     try {
-      const projections = await retryOpening(dir, () => new SqliteProjectionStore(log.db, options.schema));
-      log.applyAfterIndexing((events) => {
-        if (projections.currentState.position() === events[0].position - 1) projections.applyInline(events);
+      inner = await FileEventLog.open(dir, { durability: options.durability, unique: uniqueFor(uniqueSpec(options.schema), shredder) });
+    } catch (error) {
+      shredder?.keys.close();
+      throw error;
+    }
+    const log = personalLog(inner, shredder);
+    try {
+      secureDeletes(inner.db, shredder);
+      const projections = await retryOpening(dir, () => new SqliteProjectionStore(inner.db, options.schema));
+      inner.applyAfterIndexing((events) => {
+        if (projections.currentState.position() === events[0].position - 1) projections.applyInline(shredder ? shredder.revealEvents(events) : events);
       });
-      if (log.sidecarRebuilt) await projections.invalidate();
+      if (inner.sidecarRebuilt) await projections.invalidate();
       await projections.openLevel(log);
+      if (log instanceof PersonalEventLog) {
+        log.onErased(async (type) => {
+          await projections.purgeErased(type);
+          truncateWal(inner.db);
+          log.shredder.keys.checkpoint();
+        });
+        await log.finishPending();
+      }
       return {
+        ...(shredder ? { keys: shredder.keys } : {}),
+        files: () => [dir, ...(shredder?.keys.files() ?? [])],
         log,
         projections,
         abilities: { projections: 'after-append', appliesProjections: true, sharedLog: true, persistent: true },

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
-import { uniqueSpec } from '../../projections/config';
+import { personalSpec, uniqueSpec } from '../../projections/config';
+import { PersonalEventLog, openShredder, personalLog, secureDeletes, truncateWal, uniqueFor } from '../../log/personal';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { SqliteEventLog } from './sqlite-log';
 
@@ -20,15 +21,35 @@ export const sqliteBackend: Backend = {
   parse: filePath,
   async open(url, options) {
     const file = filePath(url);
-    const log = await SqliteEventLog.open(file, { durability: options.durability, unique: uniqueSpec(options.schema) });
+    const memory = file === ':memory:';
+    const shredder = await openShredder(personalSpec(options.schema), options.keys ?? (memory ? undefined : file));
+    let inner: SqliteEventLog;
     try {
-      const projections = await retryOpening(file, () => new SqliteProjectionStore(log.db, options.schema));
-      log.applyInAppend((events) => projections.applyInline(events));
+      inner = await SqliteEventLog.open(file, { durability: options.durability, unique: uniqueFor(uniqueSpec(options.schema), shredder) });
+    } catch (error) {
+      shredder?.keys.close();
+      throw error;
+    }
+    const log = personalLog(inner, shredder);
+    try {
+      secureDeletes(inner.db, shredder);
+      const projections = await retryOpening(file, () => new SqliteProjectionStore(inner.db, options.schema));
+      inner.applyInAppend(shredder ? (events) => projections.applyInline(shredder.revealEvents(events)) : (events) => projections.applyInline(events));
       await projections.catchUp(log);
+      if (log instanceof PersonalEventLog) {
+        log.onErased(async (type) => {
+          await projections.purgeErased(type);
+          truncateWal(inner.db);
+          log.shredder.keys.checkpoint();
+        });
+        await log.finishPending();
+      }
       return {
         log,
         projections,
-        abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: file !== ':memory:' },
+        abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: !memory },
+        ...(shredder ? { keys: shredder.keys } : {}),
+        files: () => (memory ? [] : [...new Set([file, `${file}-wal`, ...(shredder?.keys.files() ?? [])])]),
         async close() {
           await projections.close();
           await log.close();

@@ -1,0 +1,53 @@
+import * as fs from 'node:fs';
+import type Database from 'better-sqlite3';
+import type { EventLog, UniqueSpec } from '../event-log';
+import { MemoryKeyStore, type KeyStore } from './key-store';
+import { PersonalEventLog } from './personal-log';
+import { Shredder, type PersonalSpec } from './shredder';
+import { SqliteKeyStore, hasKeyTable } from './sqlite-key-store';
+
+export { PersonalEventLog, type PurgeHook } from './personal-log';
+export { Shredder, type PersonalSpec } from './shredder';
+export type { KeyStore } from './key-store';
+export { scanForErased, type ErasedScanReport } from './erased-scan';
+
+/**
+ * Open the key store of a store, or nothing when the store has no personal data: no personal field in
+ * the schema and no key table at `keysFile` (then nothing is wrapped and nothing costs anything).
+ * `keysFile` undefined keeps keys in memory (the `memory:` backend and `sqlite::memory:`).
+ */
+export async function openShredder(spec: PersonalSpec, keysFile: string | undefined): Promise<Shredder | undefined> {
+  const declared = Object.values(spec).some((fields) => fields.length > 0);
+  let keys: KeyStore;
+  if (keysFile === undefined) {
+    if (!declared) return undefined;
+    keys = new MemoryKeyStore();
+  } else {
+    if (!declared && !(fs.existsSync(keysFile) && hasKeyTable(keysFile))) return undefined;
+    keys = await SqliteKeyStore.open(keysFile);
+  }
+  return new Shredder(keys, spec);
+}
+
+/** The unique spec a log should enforce: claims on plaintext when personal fields are sealed. */
+export function uniqueFor(unique: UniqueSpec, shredder: Shredder | undefined): UniqueSpec {
+  return shredder ? shredder.revealing(unique) : unique;
+}
+
+/** The log the store uses: `inner` decorated with sealing and shredding, or `inner` itself. */
+export function personalLog<L extends EventLog>(inner: L, shredder: Shredder | undefined): EventLog {
+  return shredder ? new PersonalEventLog(inner, shredder) : inner;
+}
+
+/**
+ * SQLite connections that hold or derive personal plaintext (projection databases) zero deleted
+ * content (`secure_delete`), so an erasure's deleted rows leave no bytes in free pages.
+ */
+export function secureDeletes(db: Database.Database, shredder: Shredder | undefined): void {
+  if (shredder) db.pragma('secure_delete = ON');
+}
+
+/** Truncate a WAL-mode database's write-ahead log (its frames may hold deleted plaintext). */
+export function truncateWal(db: Database.Database): void {
+  if (db.name && db.name !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');
+}

@@ -1,0 +1,141 @@
+import { randomBytes } from 'node:crypto';
+
+/** A fresh data key and its id. */
+export interface DataKey {
+  id: string;
+  key: Buffer;
+}
+
+/** What is kept of one erased personal value: its byte length and keyed hashes, never the value. */
+export interface ErasedValue {
+  type: string;
+  sid: string;
+  /** Byte length of the value as stored (UTF-8). */
+  len: number;
+  /** Keyed rolling hash (see `value-hashes.ts`): a cheap prefilter for the scan. */
+  rolling: number;
+  /** HMAC-SHA256 under the verification key, first 16 bytes, hex. */
+  mac: string;
+}
+
+/** One finished erasure, written in one durable transaction. */
+export interface Erasure {
+  type: string;
+  sid: string;
+  /** Position of the `erased` event. */
+  position: number;
+  /** Every data key the object's history used: destroyed. */
+  keyIds: readonly string[];
+  /** Hashes of every personal value the history held. */
+  values: readonly ErasedValue[];
+}
+
+/**
+ * Where data keys live (crypto-shredding: destroying an object's keys makes its personal values
+ * unreadable everywhere the log's bytes went). Reads are synchronous (they run inside append and
+ * projection transactions); writes are durable before they return.
+ *
+ * Musts:
+ * - `createKeys` returns only after the keys are durable (an event sealed with a key is appended after).
+ * - `finishErasure` destroys the keys, records the erasure and its value hashes, and clears the intent,
+ *   all or nothing, durably; it is idempotent.
+ * - `epoch()` changes whenever keys are destroyed by anyone (other processes included), so callers can
+ *   drop cached keys.
+ */
+export interface KeyStore {
+  /** Where the keys live, for messages: a file path, or 'memory'. */
+  readonly location: string;
+  /** The live key with this id; undefined when destroyed or unknown. */
+  key(id: string): Buffer | undefined;
+  /** Create `count` fresh keys, durably. */
+  createKeys(count: number): DataKey[];
+  /** A number that changes when keys are destroyed. */
+  epoch(): number;
+  /** Record (durably) that `type/sid` is about to be erased, so a crash after its `erased` event is finished at open. */
+  beginErasure(type: string, sid: string): void;
+  /** Forget an intent whose append was refused. */
+  cancelErasure(type: string, sid: string): void;
+  /** Erasures begun and maybe not finished. */
+  pendingErasures(): { type: string; sid: string }[];
+  /** See the interface's musts. */
+  finishErasure(erasure: Erasure): void;
+  /** Every finished erasure: `type\0sid` → the position of its latest `erased` event. */
+  erasures(): Map<string, number>;
+  /** The store-wide verification key (HMAC of personal values for `verify --erased`), created on first use. */
+  verificationKey(): Buffer;
+  /** Every erased value's hashes. */
+  erasedValues(): ErasedValue[];
+  /** The files that hold the keys (scanned and checkpointed after an erasure); none in memory. */
+  files(): string[];
+  /** Truncate the write-ahead log, so destroyed keys leave no copy in it. */
+  checkpoint(): void;
+  close(): void;
+}
+
+/** A new random key id (64 bits, hex). */
+export function newKeyId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** A new 256-bit data key. */
+export function newDataKey(): DataKey {
+  return { id: newKeyId(), key: randomBytes(32) };
+}
+
+/** Keys in this process's memory (the `memory:` backend). */
+export class MemoryKeyStore implements KeyStore {
+  readonly location = 'memory';
+  private readonly keys = new Map<string, Buffer>();
+  private readonly pending = new Map<string, { type: string; sid: string }>();
+  private readonly erased = new Map<string, number>();
+  private readonly values: ErasedValue[] = [];
+  private verification: Buffer | undefined;
+  private destroyed = 0;
+
+  key(id: string): Buffer | undefined {
+    return this.keys.get(id);
+  }
+  createKeys(count: number): DataKey[] {
+    const created = Array.from({ length: count }, newDataKey);
+    for (const k of created) this.keys.set(k.id, k.key);
+    return created;
+  }
+  epoch(): number {
+    return this.destroyed;
+  }
+  beginErasure(type: string, sid: string): void {
+    this.pending.set(`${type}\0${sid}`, { type, sid });
+  }
+  cancelErasure(type: string, sid: string): void {
+    this.pending.delete(`${type}\0${sid}`);
+  }
+  pendingErasures(): { type: string; sid: string }[] {
+    return [...this.pending.values()];
+  }
+  finishErasure(erasure: Erasure): void {
+    const name = `${erasure.type}\0${erasure.sid}`;
+    for (const id of erasure.keyIds) this.keys.get(id)?.fill(0);
+    for (const id of erasure.keyIds) this.keys.delete(id);
+    this.erased.set(name, Math.max(this.erased.get(name) ?? 0, erasure.position));
+    this.values.push(...erasure.values);
+    this.pending.delete(name);
+    this.destroyed++;
+  }
+  erasures(): Map<string, number> {
+    return new Map(this.erased);
+  }
+  verificationKey(): Buffer {
+    this.verification ??= randomBytes(32);
+    return this.verification;
+  }
+  erasedValues(): ErasedValue[] {
+    return [...this.values];
+  }
+  files(): string[] {
+    return [];
+  }
+  checkpoint(): void {}
+  close(): void {
+    this.keys.clear();
+  }
+}
