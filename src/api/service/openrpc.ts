@@ -66,6 +66,7 @@ const COMMON_SCHEMAS: Record<string, Record<string, unknown>> = {
       ts: { title: 'Timestamp', type: 'string', format: 'date-time' },
       data: ref('EventData'),
       meta: ref('EventMeta'),
+      shredded: { title: 'Shredded', type: 'boolean', enum: [true], description: 'The object was erased later: this event is shown without its personal values.' },
     },
     additionalProperties: false,
   },
@@ -174,7 +175,7 @@ export function openRpcDocument(schema: StoreSchema, version: string, rpcUrl?: s
       version,
       description:
         'OSIS object store over JSON-RPC 2.0. Every type name matching ^[a-z][a-z0-9_]{0,62}$ has the methods ' +
-        'TYPE_new, _get, _set, _update, _delete, _exists, _list, _list_full, _find, _find_full and _history; ' +
+        'TYPE_new, _get, _set, _update, _delete, _exists, _list, _list_full, _find, _find_full, _history and _erase; ' +
         'declared types are listed here with their fields, and the generic methods _new, _get, … take the type ' +
         'as their first param for every type. Params go by position (in the order listed; null stands for an ' +
         'absent optional param) or by name, as a JSON object: the server takes either. The X-Hero-Context header or the context param picks the context ' +
