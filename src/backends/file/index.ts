@@ -2,7 +2,7 @@ import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
 import * as path from 'node:path';
 import { personalSpec, uniqueSpec } from '../../projections/config';
-import { PersonalEventLog, openShredder, personalLog, secureDeletes, truncateWal, uniqueFor } from '../../log/personal';
+import { PersonalEventLog, openShredder, personalLog, truncateWal, uniqueFor } from '../../log/personal';
 
 /** The default key store of a `file:` store: beside the segments, never in the (rebuildable) sidecar. */
 const KEYS_FILE = 'keys.db';
@@ -29,14 +29,17 @@ export const fileBackend: Backend = {
     const shredder = await openShredder(personalSpec(options.schema), options.keys ?? path.join(dir, KEYS_FILE));
     let inner: FileEventLog;
     try {
-      inner = await FileEventLog.open(dir, { durability: options.durability, unique: uniqueFor(uniqueSpec(options.schema), shredder) });
+      inner = await FileEventLog.open(dir, {
+        durability: options.durability,
+        unique: uniqueFor(uniqueSpec(options.schema), shredder),
+        secureDelete: shredder !== undefined,
+      });
     } catch (error) {
       shredder?.keys.close();
       throw error;
     }
     const log = personalLog(inner, shredder);
     try {
-      secureDeletes(inner.db, shredder);
       const projections = await retryOpening(dir, () => new SqliteProjectionStore(inner.db, options.schema));
       inner.applyAfterIndexing((events) => {
         if (projections.currentState.position() === events[0].position - 1) projections.applyInline(shredder ? shredder.revealEvents(events) : events);

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
 import { personalSpec, uniqueSpec } from '../../projections/config';
-import { PersonalEventLog, openShredder, personalLog, secureDeletes, truncateWal, uniqueFor } from '../../log/personal';
+import { PersonalEventLog, openShredder, personalLog, truncateWal, uniqueFor } from '../../log/personal';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { SqliteEventLog } from './sqlite-log';
 
@@ -25,14 +25,17 @@ export const sqliteBackend: Backend = {
     const shredder = await openShredder(personalSpec(options.schema), options.keys ?? (memory ? undefined : file));
     let inner: SqliteEventLog;
     try {
-      inner = await SqliteEventLog.open(file, { durability: options.durability, unique: uniqueFor(uniqueSpec(options.schema), shredder) });
+      inner = await SqliteEventLog.open(file, {
+        durability: options.durability,
+        unique: uniqueFor(uniqueSpec(options.schema), shredder),
+        secureDelete: shredder !== undefined,
+      });
     } catch (error) {
       shredder?.keys.close();
       throw error;
     }
     const log = personalLog(inner, shredder);
     try {
-      secureDeletes(inner.db, shredder);
       const projections = await retryOpening(file, () => new SqliteProjectionStore(inner.db, options.schema));
       inner.applyInAppend(shredder ? (events) => projections.applyInline(shredder.revealEvents(events)) : (events) => projections.applyInline(events));
       await projections.catchUp(log);

@@ -31,6 +31,11 @@ export interface SqliteLogOptions {
   busyTimeoutMs?: number;
   /** When and how the store checkpoints the WAL itself (see WalCheckpointer). */
   walCheckpoint?: WalCheckpointOptions;
+  /**
+   * Zero deleted content (`PRAGMA secure_delete`) from the moment the database opens: stores with
+   * personal fields, whose unique claims and projections hold plaintext.
+   */
+  secureDelete?: boolean;
 }
 
 /**
@@ -101,6 +106,7 @@ export class SqliteEventLog implements EventLog {
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     const db = await openSqlite(file, options.durability ?? 'full');
     try {
+      if (options.secureDelete) db.pragma('secure_delete = ON');
       await retryOpening(file, () =>
         db.transaction(() => {
           db.exec(LOG_SCHEMA);

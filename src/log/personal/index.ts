@@ -39,14 +39,6 @@ export function personalLog<L extends EventLog>(inner: L, shredder: Shredder | u
   return shredder ? new PersonalEventLog(inner, shredder) : inner;
 }
 
-/**
- * SQLite connections that hold or derive personal plaintext (projection databases) zero deleted
- * content (`secure_delete`), so an erasure's deleted rows leave no bytes in free pages.
- */
-export function secureDeletes(db: Database.Database, shredder: Shredder | undefined): void {
-  if (shredder) db.pragma('secure_delete = ON');
-}
-
 /** Truncate a WAL-mode database's write-ahead log (its frames may hold deleted plaintext). */
 export function truncateWal(db: Database.Database): void {
   if (db.name && db.name !== ':memory:') db.pragma('wal_checkpoint(TRUNCATE)');

@@ -18,6 +18,13 @@ export interface ErasedValue {
   mac: string;
 }
 
+/** An erasure that was begun and not purged yet (see `KeyStore.pendingErasures`). */
+export interface PendingErasure {
+  type: string;
+  sid: string;
+  stage: 'keys' | 'purge';
+}
+
 /** One finished erasure, written in one durable transaction. */
 export interface Erasure {
   type: string;
@@ -37,8 +44,8 @@ export interface Erasure {
  *
  * Musts:
  * - `createKeys` returns only after the keys are durable (an event sealed with a key is appended after).
- * - `finishErasure` destroys the keys, records the erasure and its value hashes, and clears the intent,
- *   all or nothing, durably; it is idempotent.
+ * - `finishErasure` destroys the keys, records the erasure and its value hashes, and moves the pending
+ *   erasure to stage `purge`, all or nothing, durably; it is idempotent.
  * - `epoch()` changes whenever keys are destroyed by anyone (other processes included), so callers can
  *   drop cached keys.
  */
@@ -55,10 +62,15 @@ export interface KeyStore {
   beginErasure(type: string, sid: string): void;
   /** Forget an intent whose append was refused. */
   cancelErasure(type: string, sid: string): void;
-  /** Erasures begun and maybe not finished. */
-  pendingErasures(): { type: string; sid: string }[];
-  /** See the interface's musts. */
+  /**
+   * Erasures begun and not yet purged: `keys` while the keys may still live (the `erased` event may or may
+   * not be in the log), `purge` once the keys are destroyed and derived plaintext may remain.
+   */
+  pendingErasures(): PendingErasure[];
+  /** See the interface's musts; leaves the erasure pending at stage `purge`. */
   finishErasure(erasure: Erasure): void;
+  /** The erasure's purge is done: forget it. */
+  purged(type: string, sid: string): void;
   /** Every finished erasure: `type\0sid` → the position of its latest `erased` event. */
   erasures(): Map<string, number>;
   /** The store-wide verification key (HMAC of personal values for `verify --erased`), created on first use. */
@@ -86,7 +98,7 @@ export function newDataKey(): DataKey {
 export class MemoryKeyStore implements KeyStore {
   readonly location = 'memory';
   private readonly keys = new Map<string, Buffer>();
-  private readonly pending = new Map<string, { type: string; sid: string }>();
+  private readonly pending = new Map<string, PendingErasure>();
   private readonly erased = new Map<string, number>();
   private readonly values: ErasedValue[] = [];
   private verification: Buffer | undefined;
@@ -104,13 +116,17 @@ export class MemoryKeyStore implements KeyStore {
     return this.destroyed;
   }
   beginErasure(type: string, sid: string): void {
-    this.pending.set(`${type}\0${sid}`, { type, sid });
+    const name = `${type}\0${sid}`;
+    if (!this.pending.has(name)) this.pending.set(name, { type, sid, stage: 'keys' });
   }
   cancelErasure(type: string, sid: string): void {
-    this.pending.delete(`${type}\0${sid}`);
+    if (this.pending.get(`${type}\0${sid}`)?.stage === 'keys') this.pending.delete(`${type}\0${sid}`);
   }
-  pendingErasures(): { type: string; sid: string }[] {
+  pendingErasures(): PendingErasure[] {
     return [...this.pending.values()];
+  }
+  purged(type: string, sid: string): void {
+    this.pending.delete(`${type}\0${sid}`);
   }
   finishErasure(erasure: Erasure): void {
     const name = `${erasure.type}\0${erasure.sid}`;
@@ -118,7 +134,7 @@ export class MemoryKeyStore implements KeyStore {
     for (const id of erasure.keyIds) this.keys.delete(id);
     this.erased.set(name, Math.max(this.erased.get(name) ?? 0, erasure.position));
     this.values.push(...erasure.values);
-    this.pending.delete(name);
+    this.pending.set(name, { type: erasure.type, sid: erasure.sid, stage: 'purge' });
     this.destroyed++;
   }
   erasures(): Map<string, number> {

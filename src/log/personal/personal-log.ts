@@ -15,8 +15,10 @@ export type PurgeHook = (type: string, sid: string) => Promise<void> | void;
  * 2. the `erased` event is appended (actor and reason in its meta);
  * 3. the object's personal values are hashed (for `verify --erased`) and its keys destroyed, in one key
  *    store transaction;
- * 4. the purge hooks remove derived plaintext (the projection of `erased` already deleted the rows).
- * `finishPending` (run at open) completes step 3–4 for any intent whose `erased` event is in the log.
+ * 4. the purge hooks remove derived plaintext (the projection of `erased` already deleted the rows;
+ *    they merge full-text segments and truncate WALs), and the pending erasure is forgotten.
+ * `finishPending` (run at open) completes steps 3–4 of an erasure whose `erased` event is in the log,
+ * and step 4 of one whose keys are destroyed, so a kill anywhere leaves the object intact or erased.
  */
 export class PersonalEventLog implements EventLog {
   readonly backend: string;
@@ -72,17 +74,30 @@ export class PersonalEventLog implements EventLog {
       values: erasedValues(key, type, sid, shredder.personalValues(history)),
     });
     shredder.noteErased(type, sid, position);
-    for (const hook of this.purgeHooks) await hook(type, sid);
+    await this.purge(type, sid);
   }
 
-  /** Finish erasures interrupted after their `erased` event (a crash between steps 2 and 4). */
+  /** Step 4: run the purge hooks, then forget the pending erasure. */
+  private async purge(type: string, sid: string): Promise<void> {
+    for (const hook of this.purgeHooks) await hook(type, sid);
+    this.shredder.keys.purged(type, sid);
+  }
+
+  /**
+   * Finish erasures a crash interrupted: destroy the keys of those whose `erased` event is in the log
+   * (between steps 2 and 3), and purge those whose keys are destroyed (between steps 3 and 4).
+   */
   async finishPending(): Promise<number> {
     let finished = 0;
-    for (const { type, sid } of this.shredder.keys.pendingErasures()) {
-      const state = await this.inner.streamState(type, sid);
-      if (!state.erased) continue; // not appended (yet): the object is intact; the intent is harmless
-      const events = await this.inner.readStream(type, sid);
-      await this.finishErasure(type, sid, events[events.length - 1].position);
+    for (const { type, sid, stage } of this.shredder.keys.pendingErasures()) {
+      if (stage === 'purge') {
+        await this.purge(type, sid);
+      } else {
+        const state = await this.inner.streamState(type, sid);
+        if (!state.erased) continue; // not appended (or being appended by another process): the object is intact
+        const events = await this.inner.readStream(type, sid);
+        await this.finishErasure(type, sid, events[events.length - 1].position);
+      }
       finished++;
     }
     return finished;

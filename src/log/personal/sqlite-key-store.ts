@@ -4,12 +4,14 @@ import * as path from 'node:path';
 import { retryOpening } from '../busy-retry';
 import { UnavailableError } from '../errors';
 import { makeDirs } from '../make-dirs';
-import { newDataKey, type DataKey, type ErasedValue, type Erasure, type KeyStore } from './key-store';
+import { newDataKey, type DataKey, type ErasedValue, type Erasure, type KeyStore, type PendingErasure } from './key-store';
 
 const KEY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS osis_keys (id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS osis_key_meta (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS osis_erasing (type TEXT NOT NULL, sid TEXT NOT NULL, PRIMARY KEY (type, sid)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS osis_erasing (
+  type TEXT NOT NULL, sid TEXT NOT NULL, stage TEXT NOT NULL CHECK (stage IN ('keys', 'purge')), PRIMARY KEY (type, sid)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS osis_erased (
   type TEXT NOT NULL, sid TEXT NOT NULL, position INTEGER NOT NULL, PRIMARY KEY (type, sid, position)
 ) WITHOUT ROWID;
@@ -54,9 +56,11 @@ export class SqliteKeyStore implements KeyStore {
       meta: db.prepare('SELECT value FROM osis_key_meta WHERE name = ?').pluck(),
       setMeta: db.prepare('INSERT INTO osis_key_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value'),
       addMeta: db.prepare('INSERT OR IGNORE INTO osis_key_meta (name, value) VALUES (?, ?)'),
-      begin: db.prepare('INSERT OR IGNORE INTO osis_erasing (type, sid) VALUES (?, ?)'),
-      cancel: db.prepare('DELETE FROM osis_erasing WHERE type = ? AND sid = ?'),
-      pending: db.prepare('SELECT type, sid FROM osis_erasing'),
+      begin: db.prepare("INSERT OR IGNORE INTO osis_erasing (type, sid, stage) VALUES (?, ?, 'keys')"),
+      cancel: db.prepare("DELETE FROM osis_erasing WHERE type = ? AND sid = ? AND stage = 'keys'"),
+      toPurge: db.prepare("INSERT INTO osis_erasing (type, sid, stage) VALUES (?, ?, 'purge') ON CONFLICT (type, sid) DO UPDATE SET stage = 'purge'"),
+      purged: db.prepare('DELETE FROM osis_erasing WHERE type = ? AND sid = ?'),
+      pending: db.prepare('SELECT type, sid, stage FROM osis_erasing'),
       erased: db.prepare('INSERT OR IGNORE INTO osis_erased (type, sid, position) VALUES (?, ?, ?)'),
       erasures: db.prepare('SELECT type, sid, max(position) AS position FROM osis_erased GROUP BY type, sid'),
       value: db.prepare('INSERT OR IGNORE INTO osis_erased_values (type, sid, len, rolling, mac) VALUES (?, ?, ?, ?, ?)'),
@@ -122,8 +126,12 @@ export class SqliteKeyStore implements KeyStore {
     this.s.cancel.run(type, sid);
   }
 
-  pendingErasures(): { type: string; sid: string }[] {
-    return this.s.pending.all() as { type: string; sid: string }[];
+  pendingErasures(): PendingErasure[] {
+    return this.s.pending.all() as PendingErasure[];
+  }
+
+  purged(type: string, sid: string): void {
+    this.s.purged.run(type, sid);
   }
 
   finishErasure(erasure: Erasure): void {
@@ -131,7 +139,7 @@ export class SqliteKeyStore implements KeyStore {
       for (const id of erasure.keyIds) this.s.deleteKey.run(id);
       for (const v of erasure.values) this.s.value.run(v.type, v.sid, v.len, v.rolling, v.mac);
       this.s.erased.run(erasure.type, erasure.sid, erasure.position);
-      this.s.cancel.run(erasure.type, erasure.sid);
+      this.s.toPurge.run(erasure.type, erasure.sid);
       const before = this.s.meta.get('epoch') as Buffer | undefined;
       const next = Buffer.alloc(4);
       next.writeUInt32BE(((before ? before.readUInt32BE(0) : 0) + 1) >>> 0);
