@@ -36,6 +36,8 @@ export interface OpenedBackend {
   close(): Promise<void>;
   /** The key store, when the store holds personal data (see `src/log/personal/`). */
   keys?: KeyStore;
+  /** The personal fields the log seals, per type (the schema's and those declared before); absent without personal data. */
+  personal?: Readonly<Record<string, readonly string[]>>;
   /** Every file and directory that holds the store's bytes (log, projections, keys); none in memory. */
   files(): string[];
 }

@@ -172,6 +172,20 @@ export function erasureCases(fixture: BackendFixture): void {
         expect(JSON.stringify(await again._history('u1'))).to.not.include('Quorvex');
         expect((await again._find({ text: 'keeper' })).items).to.deep.equal(['u2']);
       });
+
+      it('a field once declared personal stays sealed when the store is opened without the schema', async () => {
+        await store.collection('user')._new(ann, { sid: 'u1' });
+        await store.close();
+        store = await openStore(url, { schema: { types: {} }, durability: 'normal' });
+        const users = store.collection('user');
+        await users._new({ name: 'Dora Schemaless', email: 'dora@example.org' }, { sid: 'u2' });
+        expect(await users._get('u2')).to.deep.equal({ sid: 'u2', name: 'Dora Schemaless', email: 'dora@example.org' });
+        const raw = (await rawEvents(store)).find((e) => e.sid === 'u2')!;
+        expect(raw.data.email).to.have.property('$enc');
+        expect(JSON.stringify(raw)).to.not.include('Dora');
+        await users._erase('u1');
+        await expectCode(users._get('u1'), 'NOT_FOUND');
+      });
     }
   });
 }

@@ -2,7 +2,6 @@ import { IdempotencyConflictError, NotFoundError, InvalidInputError, VersionConf
 import type { EventKind, EventMetadata, ExpectedVersion, ObjectData, ProposedEvent, StoredEvent } from '../../log/event';
 import type { AppendOptions } from '../../log/event-log';
 import type { FoldLimit } from '../../projections/fold';
-import type { StoreSchema } from '../../projections/config';
 export type { ObjectRecord, ReadBudget } from '../../projections/projection-store';
 import { newEventId } from '../../log/ids';
 import type { FilterClause, FindQuery, ObjectRecord, Page, ProjectionStore, ReadBudget } from '../../projections/projection-store';
@@ -89,8 +88,8 @@ export interface CollectionHost {
   findAt(at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>>;
   assertOpen(): void;
   collection(type: string): Collection;
-  /** The schema (which fields of a type are personal). */
-  readonly schema: StoreSchema;
+  /** The personal fields of `type` the log seals (empty when none). */
+  personalFields(type: string): readonly string[];
 }
 
 /** The OSIS API of one object type. Every method is async and validates its input first. */
@@ -213,7 +212,7 @@ export class Collection {
     const options = checkOptions<EraseOptions>(given, ERASE_OPTIONS, '_erase');
     if (options.reason !== undefined && typeof options.reason !== 'string') throw new InvalidInputError('reason must be a string', { field: 'reason' });
     if (options.reason !== undefined) assertWellFormed(options.reason, 'reason');
-    if (!this.store.schema.types[this.type]?.personal?.length) {
+    if (this.store.personalFields(this.type).length === 0) {
       throw new InvalidInputError(
         `type ${this.type} declares no personal fields, so its values are stored in the clear and cannot be erased; declare them with personal = [...] in the schema`,
         { type: this.type },

@@ -237,6 +237,11 @@ export class Store {
     return this.gate.alone(() => verifyStore(this.backend.log, this.backend.projections, onProgress));
   }
 
+  /** The personal fields of `type` the log seals: the schema's, and any declared before (sticky). */
+  personalFields(type: string): readonly string[] {
+    return this.backend.personal?.[type] ?? [];
+  }
+
   /**
    * Scan every file of the store (log, projections and their WALs, key store, and `extra` paths such as
    * exports and copies) for the plaintext of erased objects' personal values (`osis verify --erased`).

@@ -119,6 +119,7 @@ function declaredTypeSchema(type: string, schema: StoreSchema): Record<string, u
   for (const field of config.index) add(field, 'indexed');
   for (const field of config.unique) add(field, 'unique');
   for (const field of config.text ?? []) add(field, 'full-text');
+  for (const field of config.personal ?? []) add(field, 'personal (encrypted per object; erased by TYPE_erase)');
   const properties: Record<string, unknown> = { sid: ref('Sid') };
   for (const [field, list] of roles) {
     if (field === 'sid') continue;

@@ -55,7 +55,7 @@ export const fileBackend: Backend = {
         await log.finishPending();
       }
       return {
-        ...(shredder ? { keys: shredder.keys } : {}),
+        ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
         files: () => [dir, ...(shredder?.keys.files() ?? [])],
         log,
         projections,

@@ -29,7 +29,7 @@ export const memoryBackend: Backend = {
     return {
       log,
       projections,
-      ...(shredder ? { keys: shredder.keys } : {}),
+      ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
       files: () => shredder?.keys.files() ?? [],
       abilities: { projections: 'after-append', appliesProjections: false, sharedLog: false, persistent: false },
       async close() {

@@ -51,7 +51,7 @@ export const sqliteBackend: Backend = {
         log,
         projections,
         abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: !memory },
-        ...(shredder ? { keys: shredder.keys } : {}),
+        ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
         files: () => (memory ? [] : [...new Set([file, `${file}-wal`, ...(shredder?.keys.files() ?? [])])]),
         async close() {
           await projections.close();

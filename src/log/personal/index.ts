@@ -13,7 +13,9 @@ export { scanForErased, type ErasedScanReport } from './erased-scan';
 
 /**
  * Open the key store of a store, or nothing when the store has no personal data: no personal field in
- * the schema and no key table at `keysFile` (then nothing is wrapped and nothing costs anything).
+ * the schema and no key table at `keysFile` (then nothing is wrapped and nothing costs anything). The
+ * fields sealed are the schema's merged with every personal field declared before (see
+ * `KeyStore.personalFields`): a field once declared personal stays sealed.
  * `keysFile` undefined keeps keys in memory (the `memory:` backend and `sqlite::memory:`).
  */
 export async function openShredder(spec: PersonalSpec, keysFile: string | undefined): Promise<Shredder | undefined> {
@@ -26,7 +28,7 @@ export async function openShredder(spec: PersonalSpec, keysFile: string | undefi
     if (!declared && !(fs.existsSync(keysFile) && hasKeyTable(keysFile))) return undefined;
     keys = await SqliteKeyStore.open(keysFile);
   }
-  return new Shredder(keys, spec);
+  return new Shredder(keys, keys.personalFields(spec));
 }
 
 /** The unique spec a log should enforce: claims on plaintext when personal fields are sealed. */

@@ -73,6 +73,11 @@ export interface KeyStore {
   purged(type: string, sid: string): void;
   /** Every finished erasure: `type\0sid` → the position of its latest `erased` event. */
   erasures(): Map<string, number>;
+  /**
+   * The personal fields to seal: `declared` merged with every field declared before (kept in the key
+   * store, so a process opening the store without its schema still seals them). Saves the merge.
+   */
+  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]>;
   /** The store-wide verification key (HMAC of personal values for `verify --erased`), created on first use. */
   verificationKey(): Buffer;
   /** Every erased value's hashes. */
@@ -82,6 +87,18 @@ export interface KeyStore {
   /** Truncate the write-ahead log, so destroyed keys leave no copy in it. */
   checkpoint(): void;
   close(): void;
+}
+
+/** Two personal specs merged: every field of either, per type, sorted. */
+export function mergePersonal(
+  a: Readonly<Record<string, readonly string[]>>,
+  b: Readonly<Record<string, readonly string[]>>,
+): Record<string, readonly string[]> {
+  const out: Record<string, readonly string[]> = {};
+  for (const type of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    out[type] = [...new Set([...(a[type] ?? []), ...(b[type] ?? [])])].sort();
+  }
+  return out;
 }
 
 /** A new random key id (64 bits, hex). */
@@ -139,6 +156,11 @@ export class MemoryKeyStore implements KeyStore {
   }
   erasures(): Map<string, number> {
     return new Map(this.erased);
+  }
+  private personal: Record<string, readonly string[]> = {};
+  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]> {
+    this.personal = mergePersonal(this.personal, declared);
+    return this.personal;
   }
   verificationKey(): Buffer {
     this.verification ??= randomBytes(32);

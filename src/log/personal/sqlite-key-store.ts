@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { retryOpening } from '../busy-retry';
 import { UnavailableError } from '../errors';
 import { makeDirs } from '../make-dirs';
-import { newDataKey, type DataKey, type ErasedValue, type Erasure, type KeyStore, type PendingErasure } from './key-store';
+import { mergePersonal, newDataKey, type DataKey, type ErasedValue, type Erasure, type KeyStore, type PendingErasure } from './key-store';
 
 const KEY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS osis_keys (id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID;
@@ -151,6 +151,19 @@ export class SqliteKeyStore implements KeyStore {
   erasures(): Map<string, number> {
     const rows = this.s.erasures.all() as { type: string; sid: string; position: number }[];
     return new Map(rows.map((r) => [`${r.type}\0${r.sid}`, r.position]));
+  }
+
+  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]> {
+    return this.db
+      .transaction(() => {
+        const saved = this.s.meta.get('personal') as Buffer | undefined;
+        const before = saved ? (JSON.parse(saved.toString('utf8')) as Record<string, string[]>) : {};
+        const merged = mergePersonal(before, declared);
+        const text = JSON.stringify(merged);
+        if (!saved || saved.toString('utf8') !== text) this.s.setMeta.run('personal', Buffer.from(text, 'utf8'));
+        return merged;
+      })
+      .immediate();
   }
 
   verificationKey(): Buffer {
