@@ -22,7 +22,7 @@ export const sqliteBackend: Backend = {
   async open(url, options) {
     const file = filePath(url);
     const memory = file === ':memory:';
-    const shredder = await openShredder(personalSpec(options.schema), options.keys ?? (memory ? undefined : file));
+    const shredder = await openShredder(personalSpec(options.schema), options.keys ?? (memory ? undefined : file), options.keys === undefined);
     let inner: SqliteEventLog;
     try {
       inner = await SqliteEventLog.open(file, {

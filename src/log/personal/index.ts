@@ -16,9 +16,10 @@ export { scanForErased, type ErasedScanReport } from './erased-scan';
  * the schema and no key table at `keysFile` (then nothing is wrapped and nothing costs anything). The
  * fields sealed are the schema's merged with every personal field declared before (see
  * `KeyStore.personalFields`): a field once declared personal stays sealed.
- * `keysFile` undefined keeps keys in memory (the `memory:` backend and `sqlite::memory:`).
+ * `keysFile` undefined keeps keys in memory (the `memory:` backend and `sqlite::memory:`);
+ * `inStoreDatabase`: `keysFile` is the store's own SQLite database (see `SqliteKeyStore.open`).
  */
-export async function openShredder(spec: PersonalSpec, keysFile: string | undefined): Promise<Shredder | undefined> {
+export async function openShredder(spec: PersonalSpec, keysFile: string | undefined, inStoreDatabase = false): Promise<Shredder | undefined> {
   const declared = Object.values(spec).some((fields) => fields.length > 0);
   let keys: KeyStore;
   if (keysFile === undefined) {
@@ -26,7 +27,7 @@ export async function openShredder(spec: PersonalSpec, keysFile: string | undefi
     keys = new MemoryKeyStore();
   } else {
     if (!declared && !(fs.existsSync(keysFile) && hasKeyTable(keysFile))) return undefined;
-    keys = await SqliteKeyStore.open(keysFile);
+    keys = await SqliteKeyStore.open(keysFile, inStoreDatabase);
   }
   return new Shredder(keys, keys.personalFields(spec));
 }

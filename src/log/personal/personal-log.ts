@@ -44,17 +44,25 @@ export class PersonalEventLog implements EventLog {
 
   async append(events: readonly ProposedEvent[], options?: AppendOptions): Promise<StoredEvent[]> {
     const shredder = this.shredder;
-    shredder.refresh();
+    // A `created` event always takes a fresh key: only updates (the object's bound key may have been
+    // destroyed by another process) and erasures need the key store's latest epoch.
+    if (events.some((e) => e.kind !== 'created')) shredder.refresh();
     const erasing = events.filter((e) => e.kind === 'erased');
     for (const e of erasing) shredder.keys.beginErasure(e.type, e.sid);
     let stored: StoredEvent[];
+    const sealed = events.map((e) => shredder.seal(e));
     try {
-      stored = await this.inner.append(events.map((e) => shredder.seal(e)), options);
+      stored = await this.inner.append(sealed, options);
     } catch (error) {
       for (const e of erasing) shredder.keys.cancelErasure(e.type, e.sid);
       throw error;
     }
     for (const e of stored) if (e.kind === 'erased') await this.finishErasure(e.type, e.sid, e.position);
+    // A fresh append stores exactly what was proposed: hand back the plaintext instead of decrypting it again
+    // (a replayed idempotent append returns earlier events: those are opened).
+    if (options?.idempotencyKey === undefined && stored.length === events.length) {
+      return stored.map((e, i) => (e.kind === 'erased' ? shredder.revealEvent(e) : { ...e, data: structuredClone(events[i].data) }));
+    }
     return shredder.revealEvents(stored);
   }
 

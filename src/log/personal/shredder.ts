@@ -6,8 +6,11 @@ import type { DataKey, KeyStore } from './key-store';
 /** Personal fields per type, as the schema declares them. */
 export type PersonalSpec = Readonly<Record<string, readonly string[]>>;
 
-/** Largest batch of keys created at once (one durable transaction). */
-const MAX_KEY_BATCH = 64;
+/** First and largest batch of keys created at once (one durable transaction; unused ones are simply never used). */
+const FIRST_KEY_BATCH = 4;
+const MAX_KEY_BATCH = 256;
+/** Bound on remembered sealed values (the appends in flight need them; beyond it the map starts over). */
+const MAX_REMEMBERED = 4096;
 /** Bound on remembered object → key bindings (beyond it the map starts over: a new key per object). */
 const MAX_BINDINGS = 100_000;
 
@@ -19,11 +22,19 @@ const MAX_BINDINGS = 100_000;
 export class Shredder {
   /** Keys created durably and not yet used by any object. */
   private pool: DataKey[] = [];
-  private batch = 1;
+  private batch = FIRST_KEY_BATCH;
   /** `type\0sid` → the key this process seals the object's updates with. */
   private readonly bound = new Map<string, DataKey>();
   private erased = new Map<string, number>();
   private seenEpoch = -1;
+  /**
+   * What this process sealed lately, by ciphertext (unique per seal: random IV) and by the data object it
+   * made: the unique-claim check and the in-append / after-indexing projection hooks get these values back
+   * from the backend's log (copied or not), so they are not decrypted again. A key destroyed since is still
+   * honoured: `reveal` checks the key first.
+   */
+  private readonly sealedValues = new Map<string, unknown>();
+  private readonly sealedData = new WeakMap<object, ObjectData>();
 
   constructor(readonly keys: KeyStore, readonly spec: PersonalSpec) {}
 
@@ -61,7 +72,13 @@ export class Shredder {
     if (present.length === 0) return event;
     const key = this.keyFor(event.type, event.sid, event.kind === 'created');
     const data: ObjectData = { ...event.data };
-    for (const field of present) data[field] = seal(key.id, key.key, field, data[field]);
+    for (const field of present) {
+      const envelope = seal(key.id, key.key, field, data[field]);
+      if (this.sealedValues.size >= MAX_REMEMBERED) this.sealedValues.clear();
+      this.sealedValues.set(envelope.$enc, data[field]);
+      data[field] = envelope;
+    }
+    this.sealedData.set(data, event.data);
     return { ...event, data };
   }
 
@@ -83,11 +100,15 @@ export class Shredder {
   reveal(field: string, stored: unknown): unknown {
     if (!isEnvelope(stored)) return stored;
     const key = this.keys.key(envelopeKeyId(stored));
-    return key ? unseal(key, field, stored) : undefined;
+    if (!key) return undefined;
+    const known = this.sealedValues.get(stored.$enc);
+    return known !== undefined ? known : unseal(key, field, stored);
   }
 
   /** Data with every envelope opened; values that cannot be opened are left out. */
   revealData(data: ObjectData): ObjectData {
+    const known = this.sealedData.get(data);
+    if (known && Object.keys(data).every((f) => !isEnvelope(data[f]) || this.keys.key(envelopeKeyId(data[f] as { $enc: string })))) return known;
     let out: ObjectData | undefined;
     for (const field in data) {
       const value = data[field];

@@ -68,8 +68,13 @@ export class SqliteKeyStore implements KeyStore {
     };
   }
 
-  /** Open (creating when absent) the key tables in `file`. */
-  static async open(file: string): Promise<SqliteKeyStore> {
+  /**
+   * Open (creating when absent) the key tables in `file`. `inStoreDatabase`: the file is the store's own
+   * WAL database, whose log commits after (and fsyncs with) any key it uses: keys then commit with
+   * `synchronous=NORMAL`, because WAL frames reach the disk in order, so no crash can keep an event and
+   * lose its key. A separate key file is `synchronous=FULL`: each key batch is fsynced before use.
+   */
+  static async open(file: string, inStoreDatabase = false): Promise<SqliteKeyStore> {
     makeDirs(path.dirname(path.resolve(file)), `the key store ${file}`);
     let db: Database.Database;
     try {
@@ -80,7 +85,7 @@ export class SqliteKeyStore implements KeyStore {
     try {
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       await retryOpening(file, () => db.pragma('journal_mode = WAL'));
-      db.pragma('synchronous = FULL');
+      db.pragma(`synchronous = ${inStoreDatabase ? 'NORMAL' : 'FULL'}`);
       db.pragma('secure_delete = ON');
       await retryOpening(file, () => db.transaction(() => db.exec(KEY_SCHEMA)).immediate());
       return new SqliteKeyStore(db, file);
