@@ -36,7 +36,9 @@ export class Shredder {
   private readonly sealedValues = new Map<string, unknown>();
   private readonly sealedData = new WeakMap<object, ObjectData>();
 
-  constructor(readonly keys: KeyStore, readonly spec: PersonalSpec) {}
+  constructor(readonly keys: KeyStore, readonly spec: PersonalSpec) {
+    this.refresh();
+  }
 
   /** True when `type` declares personal fields. */
   isPersonal(type: string): boolean {
