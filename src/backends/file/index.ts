@@ -2,7 +2,7 @@ import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
 import * as path from 'node:path';
 import { personalSpec, uniqueSpec } from '../../projections/config';
-import { PersonalEventLog, openShredder, personalLog, truncateWal, uniqueFor } from '../../log/personal';
+import { finishPersonalOpen, openPersonalLog, revealingHook } from '../../log/personal';
 
 /** The default key store of a `file:` store: beside the segments, never in the (rebuildable) sidecar. */
 const KEYS_FILE = 'keys.db';
@@ -26,34 +26,18 @@ export const fileBackend: Backend = {
   parse: logDir,
   async open(url, options) {
     const dir = logDir(url);
-    const shredder = await openShredder(personalSpec(options.schema), options.keys ?? path.join(dir, KEYS_FILE));
-    let inner: FileEventLog;
-    try {
-      inner = await FileEventLog.open(dir, {
-        durability: options.durability,
-        unique: uniqueFor(uniqueSpec(options.schema), shredder),
-        secureDelete: shredder !== undefined,
-      });
-    } catch (error) {
-      shredder?.keys.close();
-      throw error;
-    }
-    const log = personalLog(inner, shredder);
+    const { inner, log, shredder } = await openPersonalLog(personalSpec(options.schema), options.keys ?? path.join(dir, KEYS_FILE), false, (personal) =>
+      FileEventLog.open(dir, { durability: options.durability, unique: personal.unique(uniqueSpec(options.schema)), secureDelete: personal.secureDelete }),
+    );
     try {
       const projections = await retryOpening(dir, () => new SqliteProjectionStore(inner.db, options.schema));
+      const apply = revealingHook(shredder, (events) => projections.applyInline(events));
       inner.applyAfterIndexing((events) => {
-        if (projections.currentState.position() === events[0].position - 1) projections.applyInline(shredder ? shredder.revealEvents(events) : events);
+        if (projections.currentState.position() === events[0].position - 1) apply(events);
       });
       if (inner.sidecarRebuilt) await projections.invalidate();
       await projections.openLevel(log);
-      if (log instanceof PersonalEventLog) {
-        log.onErased(async (type) => {
-          await projections.purgeErased(type);
-          truncateWal(inner.db);
-          log.shredder.keys.checkpoint();
-        });
-        await log.finishPending();
-      }
+      await finishPersonalOpen(log, inner.db, (type) => projections.purgeErased(type));
       return {
         ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
         files: () => [dir, ...(shredder?.keys.files() ?? [])],

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
 import { personalSpec, uniqueSpec } from '../../projections/config';
-import { PersonalEventLog, openShredder, personalLog, truncateWal, uniqueFor } from '../../log/personal';
+import { finishPersonalOpen, openPersonalLog, revealingHook } from '../../log/personal';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { SqliteEventLog } from './sqlite-log';
 
@@ -22,31 +22,15 @@ export const sqliteBackend: Backend = {
   async open(url, options) {
     const file = filePath(url);
     const memory = file === ':memory:';
-    const shredder = await openShredder(personalSpec(options.schema), options.keys ?? (memory ? undefined : file), options.keys === undefined);
-    let inner: SqliteEventLog;
-    try {
-      inner = await SqliteEventLog.open(file, {
-        durability: options.durability,
-        unique: uniqueFor(uniqueSpec(options.schema), shredder),
-        secureDelete: shredder !== undefined,
-      });
-    } catch (error) {
-      shredder?.keys.close();
-      throw error;
-    }
-    const log = personalLog(inner, shredder);
+    const keys = options.keys ?? (memory ? undefined : file);
+    const { inner, log, shredder } = await openPersonalLog(personalSpec(options.schema), keys, options.keys === undefined, (personal) =>
+      SqliteEventLog.open(file, { durability: options.durability, unique: personal.unique(uniqueSpec(options.schema)), secureDelete: personal.secureDelete }),
+    );
     try {
       const projections = await retryOpening(file, () => new SqliteProjectionStore(inner.db, options.schema));
-      inner.applyInAppend(shredder ? (events) => projections.applyInline(shredder.revealEvents(events)) : (events) => projections.applyInline(events));
+      inner.applyInAppend(revealingHook(shredder, (events) => projections.applyInline(events)));
       await projections.catchUp(log);
-      if (log instanceof PersonalEventLog) {
-        log.onErased(async (type) => {
-          await projections.purgeErased(type);
-          truncateWal(inner.db);
-          log.shredder.keys.checkpoint();
-        });
-        await log.finishPending();
-      }
+      await finishPersonalOpen(log, inner.db, (type) => projections.purgeErased(type));
       return {
         log,
         projections,
