@@ -7,6 +7,7 @@ import { checkTargets } from './report';
 import { runFind, runGet } from './scenarios/reads';
 import { runOpen, runRebuild } from './scenarios/open-rebuild';
 import { runWrites } from './scenarios/writes';
+import { runPersonal } from './scenarios/personal';
 import { now } from './stats';
 import { availableTargets } from './targets';
 import type { BenchOptions, BenchReport, ScenarioResult } from './types';
@@ -15,7 +16,7 @@ export { formatTable, checkTargets } from './report';
 export type { BenchOptions, BenchReport, BenchRow, ScenarioResult, TargetCheck } from './types';
 
 /** Scenario groups in run order; `only` picks groups or scenario ids within them. */
-export const BENCH_GROUPS = ['new', 'get', 'find', 'open', 'rebuild'] as const;
+export const BENCH_GROUPS = ['new', 'get', 'find', 'open', 'rebuild', 'erase'] as const;
 
 const OPTION_KEYS = new Set(['json', 'quick', 'only', 'scale', 'progress', 'tmpDir']);
 
@@ -49,7 +50,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     for (const s of skipped) progress(`skipping ${s.subject}: ${s.reason}`);
     const ctx = new BenchContext(sizesFor(quick, scale), targets, root, progress, only);
     const scenarios: ScenarioResult[] = [];
-    for (const run of [runWrites, runGet, runFind, runOpen, runRebuild]) scenarios.push(...(await run(ctx)));
+    for (const run of [runWrites, runGet, runFind, runOpen, runRebuild, runPersonal]) scenarios.push(...(await run(ctx)));
     const cpus = os.cpus();
     return {
       startedAt,

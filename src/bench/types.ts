@@ -4,7 +4,7 @@ export interface BenchOptions {
   json?: boolean;
   /** Tiny sizes: the whole run takes seconds (the smoke test in `npm test`). */
   quick?: boolean;
-  /** Run only these groups or scenario ids (`new`, `get`, `find`, `open`, `rebuild`, or an id such as `find.large.rare`). */
+  /** Run only these groups or scenario ids (`new`, `get`, `find`, `open`, `rebuild`, `erase`, or an id such as `find.large.rare`). */
   only?: string[];
   /** Multiply every dataset size and operation count (default 1). */
   scale?: number;

@@ -1,6 +1,6 @@
 import { UniqueViolationError, VersionConflictError, NotFoundError, InvalidInputError } from './errors';
 import type { ExpectedVersion, ObjectData, ProposedEvent, StoredEvent, StreamState } from './event';
-import type { UniqueSpec } from './event-log';
+import { REVEAL, type UniqueSpec } from './event-log';
 
 /**
  * The rules every backend applies to each proposed event, against the stream's state just before it.
@@ -15,6 +15,14 @@ export function applyAppendRules(event: ProposedEvent, state: StreamState): Stre
   if (event.kind === 'updated' || event.kind === 'deleted') {
     if (!state.exists) throw new NotFoundError(`${event.type}/${event.sid} does not exist`, { type: event.type, sid: event.sid });
     return { version: state.version + 1, exists: event.kind === 'updated' };
+  }
+  if (event.kind === 'erased') {
+    // A deleted object can still be erased (its history holds personal data); an erased one cannot.
+    if (state.version === 0 || state.erased) {
+      const why = state.erased ? 'is already erased' : 'does not exist';
+      throw new NotFoundError(`${event.type}/${event.sid} ${why}`, { type: event.type, sid: event.sid });
+    }
+    return { version: state.version + 1, exists: false, erased: true };
   }
   throw new InvalidInputError(`unknown event kind ${JSON.stringify(event.kind)}`);
 }
@@ -40,13 +48,29 @@ export interface UniqueClaim {
   value: unknown;
 }
 
-/** The unique claims an object's data makes under `spec`; null/absent values claim nothing. */
+/** The stream state after an event of `kind` at `version`. */
+export function streamStateOf(last: { version: number; kind: string }): StreamState {
+  return last.kind === 'erased' ? { version: last.version, exists: false, erased: true } : { version: last.version, exists: last.kind !== 'deleted' };
+}
+
+/** True for the kinds that end an object's life (its unique claims are released). */
+export function endsLife(kind: string): boolean {
+  return kind === 'deleted' || kind === 'erased';
+}
+
+/**
+ * The unique claims an object's data makes under `spec`; null/absent values claim nothing. Values of
+ * personal fields are stored encrypted: the spec's `REVEAL` function (when set) turns a stored value back
+ * into the plaintext the claim is made on (undefined when its key is gone: nothing is claimed).
+ */
 export function uniqueClaims(spec: UniqueSpec, type: string, data: ObjectData): UniqueClaim[] {
   const fields = spec[type];
   if (!fields || fields.length === 0) return [];
   const claims: UniqueClaim[] = [];
+  const reveal = spec[REVEAL];
   for (const field of fields) {
-    const value = Object.prototype.hasOwnProperty.call(data, field) ? data[field] : undefined;
+    const stored = Object.prototype.hasOwnProperty.call(data, field) ? data[field] : undefined;
+    const value = reveal && stored !== undefined && stored !== null ? reveal(field, stored) : stored;
     if (value === undefined || value === null) continue;
     claims.push({ field, key: JSON.stringify(value), value });
   }

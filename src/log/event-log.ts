@@ -50,8 +50,15 @@ export interface LogWatcher {
 /** Durability of an acknowledged append. */
 export type Durability = 'full' | 'normal';
 
-/** Declared unique fields per type: enforced by the log inside the append. */
-export type UniqueSpec = Readonly<Record<string, readonly string[]>>;
+/** Key of `UniqueSpec`'s optional reveal function (a symbol: never listed among the types). */
+export const REVEAL: unique symbol = Symbol('osis.reveal');
+
+/**
+ * Declared unique fields per type: enforced by the log inside the append. `[REVEAL]`, when present,
+ * maps a stored field value to its plaintext (personal fields are stored encrypted; see
+ * `src/log/personal/`), so claims are made on plaintext.
+ */
+export type UniqueSpec = Readonly<Record<string, readonly string[]>> & { readonly [REVEAL]?: (field: string, stored: unknown) => unknown };
 
 /**
  * The storage contract every backend implements (memory, sqlite, file, postgres).

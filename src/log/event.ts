@@ -1,6 +1,10 @@
 /** The event model shared by every backend. */
 
-export type EventKind = 'created' | 'updated' | 'deleted';
+/**
+ * `erased` ends an object's life like `deleted`, and also marks its whole history as crypto-shredded:
+ * the personal values of its earlier events can no longer be decrypted (see `src/log/personal/`).
+ */
+export type EventKind = 'created' | 'updated' | 'deleted' | 'erased';
 
 /** A flat JSON object as stored; `sid` is always present on created/updated data. */
 export type ObjectData = Record<string, unknown>;
@@ -48,6 +52,12 @@ export interface StoredEvent {
   ts: string;
   data: ObjectData;
   meta?: EventMetadata;
+  /**
+   * Set by the personal-data layer on read: this event belongs to a history that was erased later
+   * (its personal values are gone). Folds and projections treat such an event as the object's absence,
+   * so an erased object is erased at every point in time. Never stored.
+   */
+  shredded?: true;
 }
 
 /**
@@ -64,6 +74,8 @@ export interface EncodedEvent {
   ts: number;
   /** The event's data as the log stores it: `JSON.stringify` text, or what `EventLog.decodeEncodedData` decodes. */
   data: string;
+  /** See `StoredEvent.shredded`. */
+  shredded?: true;
 }
 
 /** The state of one object's stream as the log sees it. */
@@ -72,4 +84,6 @@ export interface StreamState {
   version: number;
   /** True when the last event is not a deletion. */
   exists: boolean;
+  /** True when the last event is `erased` (the object cannot be erased again). */
+  erased?: boolean;
 }

@@ -26,7 +26,7 @@ export function decodeDataTable(text: string): Record<string, unknown> {
 
 const META_LINE = Buffer.from(`\n${META_HEADER}`);
 const DATA_LINE = Buffer.from(DATA_HEADER);
-const KINDS = new Set<string>(['created', 'updated', 'deleted']);
+const KINDS = new Set<string>(['created', 'updated', 'deleted', 'erased']);
 /** `Date#toISOString()`: `2025-05-01T12:00:00.000Z`. */
 const CANONICAL_TS_LENGTH = 24;
 

@@ -246,7 +246,7 @@ export interface DecodedRecord {
   idempotencyKey?: string;
 }
 
-const KINDS = new Set<EventKind>(['created', 'updated', 'deleted']);
+const KINDS = new Set<EventKind>(['created', 'updated', 'deleted', 'erased']);
 
 const ENVELOPE = ['position', 'id', 'type', 'sid', 'kind', 'version', 'ts'] as const;
 

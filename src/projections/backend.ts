@@ -1,5 +1,6 @@
 import { InvalidInputError } from '../log/errors';
 import type { Durability, EventLog } from '../log/event-log';
+import type { KeyStore } from '../log/personal';
 import type { StoreSchema } from './config';
 import type { ProjectionStore } from './projection-store';
 
@@ -33,12 +34,20 @@ export interface OpenedBackend {
   abilities: BackendAbilities;
   /** Close the projection store, then the log. */
   close(): Promise<void>;
+  /** The key store, when the store holds personal data (see `src/log/personal/`). */
+  keys?: KeyStore;
+  /** The personal fields the log seals, per type (the schema's and those declared before); absent without personal data. */
+  personal?: Readonly<Record<string, readonly string[]>>;
+  /** Every file and directory that holds the store's bytes (log, projections, keys); none in memory. */
+  files(): string[];
 }
 
 /** Options every backend's `open` takes. */
 export interface BackendOpenOptions {
   schema: StoreSchema;
   durability: Durability;
+  /** A SQLite file for the data keys instead of the store's default place (the `keys` option, `--keys`). */
+  keys?: string;
 }
 
 /**

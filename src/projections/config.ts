@@ -7,6 +7,11 @@ export interface TypeConfig {
   unique: readonly string[];
   /** Full-text fields; undefined means every top-level string field. */
   text?: readonly string[];
+  /**
+   * Personal fields: their values are stored encrypted with the object's own data key, and `erase`
+   * destroys that key (crypto-shredding). Absent when the type declares none.
+   */
+  personal?: readonly string[];
 }
 
 /** The parsed schema: `{ types: { user: { index, unique, text } } }`. */
@@ -42,6 +47,11 @@ export function fingerprint(value: unknown): string {
   return JSON.stringify(value, (_k, v) =>
     v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1))) : v,
   );
+}
+
+/** The personal fields per type (types that declare some), as the log seals them. */
+export function personalSpec(schema: StoreSchema): Record<string, readonly string[]> {
+  return Object.fromEntries(Object.entries(schema.types).flatMap(([type, config]) => (config.personal?.length ? [[type, config.personal]] : [])));
 }
 
 /** The unique fields per type, as the log enforces them. */

@@ -32,12 +32,12 @@ export function foldEvents(into: Map<string, FoldedObject>, events: readonly Sto
 
 function foldEvent<D>(
   into: Map<string, Folded<D>>,
-  event: { type: string; sid: string; kind: string; version: number; position: number; data: D },
+  event: { type: string; sid: string; kind: string; version: number; position: number; data: D; shredded?: true },
   ms: number,
 ): void {
   const key = `${event.type}\0${event.sid}`;
   const current = into.get(key);
-  if (event.kind === 'deleted') {
+  if (event.kind === 'deleted' || event.kind === 'erased' || event.shredded) {
     if (current) {
       current.data = null;
       current.version = event.version;

@@ -51,6 +51,7 @@ if (!url) {
         log,
         projections,
         abilities: { projections: 'after-append', appliesProjections: false, sharedLog: false, persistent: false },
+        files: () => [],
         async close() {
           await projections.close();
           if (!kept) await log.close();

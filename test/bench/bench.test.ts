@@ -24,6 +24,15 @@ const BASELINES: Record<string, string[]> = {
 };
 const STORES = STORE_TARGETS.map((t) => `store ${t.backend}:`);
 
+/** The `erase` group (issue 14): per store backend, the store with personal fields over the same store without. */
+const ERASE_SCENARIOS = STORE_TARGETS.flatMap((t) =>
+  ['new.normal', 'new.full', 'get', 'find', 'rebuild', 'erase'].map((s) => ({
+    id: `erase.${s}.${t.backend}`,
+    store: s === 'erase' ? `store ${t.backend}: _erase` : `store ${t.backend}: personal title+email`,
+    baseline: s === 'erase' ? `store ${t.backend}: _delete (no personal fields)` : `store ${t.backend}: no personal fields`,
+  })),
+);
+
 const positiveFinite = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n > 0;
 
 describe('benchmark (quick smoke run)', function () {
@@ -38,11 +47,15 @@ describe('benchmark (quick smoke run)', function () {
 
   it('reports every scenario for every store backend and its raw baselines, skipping none', () => {
     expect(report.skipped).to.deep.equal([]);
-    expect(report.scenarios.map((s) => s.id)).to.have.members(Object.keys(BASELINES));
+    expect(report.scenarios.map((s) => s.id)).to.have.members([...Object.keys(BASELINES), ...ERASE_SCENARIOS.map((s) => s.id)]);
     for (const [id, baselines] of Object.entries(BASELINES)) {
       const rows = report.scenarios.find((s) => s.id === id)!.rows;
       expect(rows.filter((r) => !r.baseline).map((r) => r.subject), id).to.deep.equal(STORES);
       expect(rows.filter((r) => r.baseline).map((r) => r.subject), id).to.deep.equal(baselines);
+    }
+    for (const { id, store, baseline } of ERASE_SCENARIOS) {
+      const rows = report.scenarios.find((s) => s.id === id)!.rows;
+      expect(rows.map((r) => [r.subject, r.baseline]), id).to.deep.equal([[baseline, true], [store, false]]);
     }
   });
 

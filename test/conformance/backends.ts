@@ -28,6 +28,8 @@ export interface BackendCaps {
   multiProcess: boolean;
   /** The log implements the optional `EventLog.watch` capability (change signals instead of polling). */
   watch: boolean;
+  /** The backend keeps data keys: personal fields and crypto-shredding erasure (otherwise it refuses them). */
+  erasure: boolean;
   /** The log implements the optional `EventLog.readAllEncoded` (events with their data as stored text). */
   encodedReads: boolean;
 }
@@ -46,7 +48,7 @@ export interface BackendFixture {
 
 export const memoryFixture: BackendFixture = {
   name: 'memory',
-  caps: { persistent: false, multiProcess: false, watch: true, encodedReads: false },
+  caps: { persistent: false, multiProcess: false, watch: true, encodedReads: false, erasure: true },
   freshUrl: () => 'memory:',
   projections: sqliteProjections(false),
   log: { name: 'memory', caps: { encodedReads: false }, openLog: async (unique) => new MemoryEventLog(unique) },
@@ -54,7 +56,7 @@ export const memoryFixture: BackendFixture = {
 
 export const sqliteFixture: BackendFixture = {
   name: 'sqlite',
-  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
+  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true, erasure: true },
   freshUrl: () => `sqlite:${path.join(tempDir(), 'osis.db')}`,
   projections: sqliteProjections(true),
   log: {
@@ -66,7 +68,7 @@ export const sqliteFixture: BackendFixture = {
 
 export const fileFixture: BackendFixture = {
   name: 'file',
-  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true },
+  caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true, erasure: true },
   freshUrl: () => `file:${path.join(tempDir(), 'log')}`,
   projections: sqliteProjections(true),
   log: {

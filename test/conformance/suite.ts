@@ -4,6 +4,7 @@ import { changeFeedCases } from './change-feed';
 import { namedSubscriberCases } from './subscribers';
 import { concurrencyCases } from './concurrency';
 import { crudCases } from './crud';
+import { erasureCases } from './erasure';
 import { eventLogCases } from './event-log';
 import { projectionFixtureOfUrl, projectionStoreCases } from './projection-store';
 import { queryCases } from './queries';
@@ -19,5 +20,6 @@ export function conformance(fixture: BackendFixture): void {
     badInputCases(fixture);
     changeFeedCases(fixture);
     namedSubscriberCases(fixture);
+    erasureCases(fixture);
   });
 }

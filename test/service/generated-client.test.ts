@@ -58,7 +58,8 @@ describe('service: a client generated with @open-rpc/generator', function () {
   const called = new Set<string>();
 
   before(async () => {
-    t = await startTestServer({ schema: SCHEMA });
+    // `user` with personal fields too, so that user_erase and _erase can be called
+    t = await startTestServer({ schema: { types: { user: { ...SCHEMA.types.user, personal: ['name', 'email'] } } } });
     doc = (await (await fetch(`${t.url}/openrpc.json`)).json()) as typeof doc;
     const dir = await generateClient(doc);
     const compiled = compileStrict(dir);
@@ -133,6 +134,24 @@ describe('service: a client generated with @open-rpc/generator', function () {
     expect((await call('_find_full', 'note', { title: 'again' })).items).to.have.length(1);
     expect(await call('_history', 'note', 'n1')).to.have.length(3);
     expect(await call('_delete', 'note', 'n1')).to.equal(null);
+  });
+
+  it('erases through user_erase and _erase: history keeps the events without personal values', async () => {
+    await call('user_new', { name: 'Erin Shredded', email: 'erin@example.org', country: 'be' }, 'e1');
+    await call('user_new', { name: 'Emil Shredded', email: 'emil@example.org', country: 'be' }, 'e2');
+    expect(await call('user_erase', 'e1', 'asked by Erin')).to.equal(null);
+    expect(await call('_erase', 'user', 'e2')).to.equal(null);
+    const history = await call('user_history', 'e1');
+    expect(history.map((e: { kind: string }) => e.kind)).to.deep.equal(['created', 'erased']);
+    expect(history[0]).to.include({ shredded: true });
+    expect(history[0].data).to.deep.equal({ sid: 'e1', country: 'be' });
+    expect(history[1].meta).to.deep.equal({ reason: 'asked by Erin' });
+    expect(await call('user_exists', 'e2')).to.equal(false);
+    const again = await t.call('user_erase', { sid: 'e1' });
+    expect(again.error.code).to.equal(-32001);
+    expect(again.error.data.code).to.equal('NOT_FOUND');
+    const plain = await t.call('_erase', { type: 'note', sid: 'n1' });
+    expect(plain.error.code).to.equal(-32602);
   });
 
   it('calls the store methods, and picks a context with the context param', async () => {

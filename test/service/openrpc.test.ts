@@ -31,7 +31,7 @@ describe('service: OpenRPC document', () => {
     expect(parsed.methods.length).to.equal(doc.methods.length);
   });
 
-  it('lists the eleven methods of every declared type with its declared fields, plus the store methods', async () => {
+  it('lists the twelve methods of every declared type with its declared fields, plus the store methods', async () => {
     const doc = (await (await fetch(`${t.url}/openrpc.json`)).json()) as any;
     const names: string[] = doc.methods.map((m: { name: string }) => m.name);
     for (const type of ['user', 'invoice']) for (const op of TYPE_OPS) expect(names).to.include(`${type}_${op}`);

@@ -156,6 +156,29 @@ describe('web UI over HTTP', function () {
     });
   });
 
+  describe('an erased object', () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer({ schema: { types: { user: { ...WEB_SCHEMA.types.user, personal: ['name', 'email'] } } } });
+      resultOf((await t.post({ jsonrpc: '2.0', id: 1, method: 'user_new', params: { object: { name: 'Wilhelmina Erased', email: 'w@x', country: 'be' }, sid: 'w1' } })).body);
+      resultOf((await t.post({ jsonrpc: '2.0', id: 2, method: 'user_erase', params: { sid: 'w1', reason: 'asked' } })).body);
+    });
+    after(() => t.close());
+
+    it('is shown as erased, with its history and without its personal values, at every point in time', async () => {
+      for (const path of ['/t/user/w1', '/t/user/w1?at=1']) {
+        const page = await (await fetch(`${t.url}${path}`)).text();
+        expect(page, path).to.not.include('Wilhelmina');
+        expect(page, path).to.include('erased');
+      }
+      expect(await (await fetch(`${t.url}/t/user/w1`)).text()).to.include('This object is erased');
+      const object = (await (await fetch(`${t.url}/t/user/w1.json?at=1`)).json()) as any;
+      expect(object).to.include({ erased: true, shown: null, now: null });
+      const log = await (await fetch(`${t.url}/log`)).text();
+      expect(log).to.not.include('Wilhelmina');
+    });
+  });
+
   describe('with a token', () => {
     let t: TestServer;
     before(async () => {

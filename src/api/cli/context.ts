@@ -11,6 +11,7 @@ export interface GlobalOptions {
   store?: string;
   schema?: string;
   durability?: 'full' | 'normal';
+  keys?: string;
 }
 
 /** The store URL a command uses: --store, then OSIS_STORE, then the default. */
@@ -29,6 +30,7 @@ export async function withStore<T>(command: Command, fn: (store: Store) => Promi
   const store = await openStore(storeUrlOf(command), {
     ...(options.schema ? { schema: options.schema } : {}),
     ...(durability ? { durability } : {}),
+    ...(options.keys ? { keys: options.keys } : {}),
   });
   try {
     return await fn(store);

@@ -1,5 +1,5 @@
 import { IdempotencyConflictError, NotFoundError, InvalidInputError, VersionConflictError } from '../../log/errors';
-import type { EventMetadata, ExpectedVersion, ObjectData, ProposedEvent, StoredEvent } from '../../log/event';
+import type { EventKind, EventMetadata, ExpectedVersion, ObjectData, ProposedEvent, StoredEvent } from '../../log/event';
 import type { AppendOptions } from '../../log/event-log';
 import type { FoldLimit } from '../../projections/fold';
 export type { ObjectRecord, ReadBudget } from '../../projections/projection-store';
@@ -21,6 +21,14 @@ export interface WriteOptions {
 
 export interface NewOptions extends WriteOptions {
   sid?: string;
+}
+
+/** Options of `_erase`. */
+export interface EraseOptions {
+  /** Why the object is erased (kept in the `erased` event's meta, with `meta.actor`). */
+  reason?: string;
+  idempotencyKey?: string;
+  meta?: EventMetadata;
 }
 
 export interface GetOptions {
@@ -59,6 +67,7 @@ const RETRIES = 8;
 const WRITE_OPTIONS = ['expectedVersion', 'idempotencyKey', 'meta'] as const;
 const NEW_OPTIONS = ['sid', ...WRITE_OPTIONS] as const;
 const GET_OPTIONS = ['at', 'withMeta'] as const;
+const ERASE_OPTIONS = ['reason', 'idempotencyKey', 'meta'] as const;
 const PAGE_OPTIONS = ['limit', 'cursor', 'filter', 'text', 'at', 'budget'] as const;
 
 /**
@@ -79,6 +88,8 @@ export interface CollectionHost {
   findAt(at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>>;
   assertOpen(): void;
   collection(type: string): Collection;
+  /** The personal fields of `type` the log seals (empty when none). */
+  personalFields(type: string): readonly string[];
 }
 
 /** The OSIS API of one object type. Every method is async and validates its input first. */
@@ -188,6 +199,29 @@ export class Collection {
     await this.write({ sid, kind: 'deleted', data: {}, expectedVersion: expected }, options);
   }
 
+  /**
+   * Erase the object by crypto-shredding (issue 14): append an `erased` event (`reason` and `meta.actor`
+   * in its meta), destroy the object's data keys and purge its derived plaintext. Afterwards `_get` is
+   * NOT_FOUND at every point in time, its history keeps each event's position, kind, version and
+   * timestamps but no personal value, and its unique values are free again. A deleted object can be
+   * erased; an erased one is NOT_FOUND, and so is an object that never existed. INVALID_INPUT when the
+   * type declares no personal fields (its values are stored in the clear, so nothing could be shredded).
+   */
+  async _erase(sid: string, given?: EraseOptions): Promise<void> {
+    assertSid(sid);
+    const options = checkOptions<EraseOptions>(given, ERASE_OPTIONS, '_erase');
+    if (options.reason !== undefined && typeof options.reason !== 'string') throw new InvalidInputError('reason must be a string', { field: 'reason' });
+    if (options.reason !== undefined) assertWellFormed(options.reason, 'reason');
+    if (this.store.personalFields(this.type).length === 0) {
+      throw new InvalidInputError(
+        `type ${this.type} declares no personal fields, so its values are stored in the clear and cannot be erased; declare them with personal = [...] in the schema`,
+        { type: this.type },
+      );
+    }
+    const meta = options.reason !== undefined ? { ...options.meta, reason: options.reason } : options.meta;
+    await this.write({ sid, kind: 'erased', data: {}, expectedVersion: 'any' }, { ...options, ...(meta ? { meta } : {}) });
+  }
+
   async _exists(sid: string): Promise<boolean> {
     assertSid(sid);
     await this.store.syncForRead();
@@ -255,7 +289,7 @@ export class Collection {
   }
 
   private async write(
-    event: { sid: string; kind: 'created' | 'updated' | 'deleted'; data: ObjectData; expectedVersion: ExpectedVersion },
+    event: { sid: string; kind: EventKind; data: ObjectData; expectedVersion: ExpectedVersion },
     options: WriteOptions,
     mintedSid = false,
   ): Promise<StoredEvent[]> {

@@ -6,10 +6,10 @@ import { assertFieldName, assertTypeName, isPlainObject } from './validate';
 
 /** The schema as written by a user: `{ types: { user: { index?, unique?, text? } } }`. */
 export interface SchemaInput {
-  types?: Record<string, { index?: string[]; unique?: string[]; text?: string[] }>;
+  types?: Record<string, { index?: string[]; unique?: string[]; text?: string[]; personal?: string[] }>;
 }
 
-const TYPE_KEYS = new Set(['index', 'unique', 'text']);
+const TYPE_KEYS = new Set(['index', 'unique', 'text', 'personal']);
 /** Largest schema file. */
 const MAX_SCHEMA_BYTES = 1024 * 1024;
 
@@ -36,7 +36,7 @@ export function parseSchema(raw: unknown, where: string): StoreSchema {
     assertTypeName(type);
     if (!isPlainObject(config)) throw new InvalidInputError(`${where}: types.${type} must be a table`);
     for (const key of Object.keys(config)) {
-      if (!TYPE_KEYS.has(key)) throw new InvalidInputError(`${where}: types.${type} has unknown key ${JSON.stringify(key)} (expected index, unique, text)`);
+      if (!TYPE_KEYS.has(key)) throw new InvalidInputError(`${where}: types.${type} has unknown key ${JSON.stringify(key)} (expected index, unique, text, personal)`);
     }
     const list = (key: string): string[] | undefined => {
       const value = config[key];
@@ -46,7 +46,8 @@ export function parseSchema(raw: unknown, where: string): StoreSchema {
       return [...new Set(value as string[])];
     };
     const text = list('text');
-    types[type] = { index: list('index') ?? [], unique: list('unique') ?? [], ...(text ? { text } : {}) };
+    const personal = list('personal');
+    types[type] = { index: list('index') ?? [], unique: list('unique') ?? [], ...(text ? { text } : {}), ...(personal?.length ? { personal } : {}) };
   }
   return { types };
 }

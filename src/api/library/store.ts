@@ -25,6 +25,7 @@ import { buildSnapshot } from '../../projections/sqlite/snapshot';
 import { SqliteProjectionStore, type SqliteProjectionTransaction } from '../../projections/sqlite/sqlite-projection-store';
 import { parsePointInTime, type PointInTime } from './point-in-time';
 import { verifyStore, type VerifyReport } from './verify';
+import { scanForErased, type ErasedScanReport } from '../../log/personal';
 import { assertTypeName } from './validate';
 import { WriteGate } from './write-gate';
 
@@ -34,6 +35,12 @@ export interface OpenStoreOptions {
   schema?: SchemaInput | string;
   /** `'full'` (default): an acknowledged write survives power loss. `'normal'`: survives a process crash. */
   durability?: Durability;
+  /**
+   * Where the data keys of personal fields live: a SQLite file (`sqlite:PATH` or a path), so that log
+   * backups need not carry keys. Default: inside the store (the store's database on `sqlite:`,
+   * `DIR/keys.db` on `file:`, memory on `memory:`).
+   */
+  keys?: string;
 }
 
 /** Read access to the global log. */
@@ -55,17 +62,26 @@ export interface StoreStats {
 
 /** Open a store by URL (`sqlite:PATH`, `file:DIR`, `postgres://…`, `memory:`). Opening catches up, never rebuilds (except projections it cannot continue). */
 export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenStoreOptions = {}): Promise<Store> {
-  const known = new Set(['schema', 'durability']);
+  const known = new Set(['schema', 'durability', 'keys']);
   for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new InvalidInputError(`unknown openStore option ${JSON.stringify(key)} (expected schema, durability)`);
+    if (!known.has(key)) throw new InvalidInputError(`unknown openStore option ${JSON.stringify(key)} (expected schema, durability, keys)`);
   }
+  const keys = options.keys === undefined ? undefined : keysPath(options.keys);
   const durability = options.durability ?? 'full';
   if (durability !== 'full' && durability !== 'normal') {
     throw new InvalidInputError(`durability must be 'full' or 'normal', got ${JSON.stringify(durability)}`);
   }
   const schemaInput = options.schema ?? (fs.existsSync('osis.toml') ? 'osis.toml' : undefined);
   const schema = loadSchema(schemaInput);
-  return new Store(await openBackend(url, { schema, durability }), schema);
+  return new Store(await openBackend(url, { schema, durability, ...(keys !== undefined ? { keys } : {}) }), schema);
+}
+
+/** The key file a `keys` option names: `sqlite:PATH` or a plain path. */
+function keysPath(keys: unknown): string {
+  if (typeof keys !== 'string' || keys.length === 0 || keys.includes('\0')) throw new InvalidInputError('keys must be a SQLite file path or sqlite:PATH');
+  const file = keys.startsWith('sqlite:') ? keys.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : keys;
+  if (file === '' || file === ':memory:') throw new InvalidInputError(`keys ${JSON.stringify(keys)}: name a file (a key store in memory would lose every key)`);
+  return file;
 }
 
 /** An open store: collections per type, the log, the change feed. */
@@ -219,6 +235,24 @@ export class Store {
     this.assertOpen();
     await this.catchUp();
     return this.gate.alone(() => verifyStore(this.backend.log, this.backend.projections, onProgress));
+  }
+
+  /** The personal fields of `type` the log seals: the schema's, and any declared before (sticky). */
+  personalFields(type: string): readonly string[] {
+    return this.backend.personal?.[type] ?? [];
+  }
+
+  /**
+   * Scan every file of the store (log, projections and their WALs, key store, and `extra` paths such as
+   * exports and copies) for the plaintext of erased objects' personal values (`osis verify --erased`).
+   * Needs a store with personal data; a memory store has no files (only `extra` is scanned).
+   */
+  async verifyErased(extra: readonly string[] = []): Promise<ErasedScanReport> {
+    this.assertOpen();
+    const keys = this.backend.keys;
+    if (!keys) throw new InvalidInputError('this store has no personal fields and no key store: nothing was erased');
+    await this.catchUp();
+    return scanForErased(keys, [...this.backend.files(), ...extra]);
   }
 
   /**

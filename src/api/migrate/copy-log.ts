@@ -28,6 +28,8 @@ export interface CopyReport {
 /**
  * Copy the whole log of `source` into the store at `destUrl` (any backend: file → sqlite and back),
  * keeping positions, event ids, versions, timestamps, data and metadata, with the source's schema.
+ * Personal values of live objects are read in plaintext and sealed again under the destination's own
+ * keys (no key material leaves the source); erased objects arrive erased, without their personal values.
  * Then verify the destination: its log must equal the source's event for event, and its own `verify`
  * (log integrity, projections equal a fold of the log) must pass; otherwise CORRUPT names the first
  * difference. Copies the log up to the source head at the start.
@@ -97,7 +99,7 @@ async function compareLogs(
 }
 
 function schemaInput(schema: StoreSchema): SchemaInput {
-  const types = Object.entries(schema.types).map(([type, c]) => [type, { index: [...c.index], unique: [...c.unique], ...(c.text ? { text: [...c.text] } : {}) }]);
+  const types = Object.entries(schema.types).map(([type, c]) => [type, { index: [...c.index], unique: [...c.unique], ...(c.text ? { text: [...c.text] } : {}), ...(c.personal ? { personal: [...c.personal] } : {}) }]);
   return { types: Object.fromEntries(types) };
 }
 

@@ -6,7 +6,7 @@ import type { ParamSpec, SchemaFor } from './params';
  */
 
 /** The per-type OSIS operations, as in `user_get`. */
-export const TYPE_OPS = ['new', 'get', 'set', 'update', 'delete', 'exists', 'list', 'list_full', 'find', 'find_full', 'history'] as const;
+export const TYPE_OPS = ['new', 'get', 'set', 'update', 'delete', 'exists', 'list', 'list_full', 'find', 'find_full', 'history', 'erase'] as const;
 export type TypeOp = (typeof TYPE_OPS)[number];
 
 /**
@@ -164,6 +164,16 @@ export function typeMethodSpecs(declared: (type: string) => boolean): Record<Typ
       summary: "The object's events, oldest first.",
       params: [sid],
       result: { name: 'events', schema: { title: 'Events', type: 'array', items: ref('Event') } },
+      errors: ['NotFound'],
+    },
+    erase: {
+      summary: 'Erase an object by crypto-shredding: its data key is destroyed, so its personal values are gone from the log, history and indexes.',
+      description:
+        'Only for types that declare personal fields (INVALID_INPUT otherwise). Afterwards TYPE_get is NOT_FOUND at every point in time, ' +
+        'TYPE_history keeps every event without personal values, and unique values are free again. NOT_FOUND when the object ' +
+        'never existed or is already erased; a deleted object can be erased.',
+      params: [sid, { name: 'reason', description: "Why (kept in the erased event's meta).", schema: { title: 'Reason', type: 'string' } }, idempotencyKey, meta],
+      result: { name: 'nothing', schema: { title: 'Nothing', type: 'null' } },
       errors: ['NotFound'],
     },
   };

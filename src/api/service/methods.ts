@@ -74,9 +74,14 @@ const TYPE_IMPLS: Record<TypeOp, TypeImpl> = {
   find: (c, p, b) => c._find(pageOptions(p, b)),
   find_full: (c, p, b) => c._find_full(pageOptions(p, b)),
   history: (c, p) => c._history(p.sid as string),
+  erase: async (c, p) => {
+    const { expectedVersion: _ignored, ...options } = writeOptions(p);
+    await c._erase(p.sid as string, { ...options, ...(p.reason !== undefined ? { reason: p.reason as string } : {}) });
+    return null;
+  },
 };
 
-const WRITES = new Set<TypeOp>(['new', 'set', 'update', 'delete']);
+const WRITES = new Set<TypeOp>(['new', 'set', 'update', 'delete', 'erase']);
 
 /**
  * Resolves method names to handlers: `TYPE_OP` for any valid type name, the store-level methods, and

@@ -61,11 +61,12 @@ const COMMON_SCHEMAS: Record<string, Record<string, unknown>> = {
       id: { title: 'EventId', type: 'string' },
       type: ref('TypeName'),
       sid: ref('Sid'),
-      kind: { title: 'EventKind', type: 'string', enum: ['created', 'updated', 'deleted'] },
+      kind: { title: 'EventKind', type: 'string', enum: ['created', 'updated', 'deleted', 'erased'] },
       version: { title: 'Version', type: 'integer', minimum: 1 },
       ts: { title: 'Timestamp', type: 'string', format: 'date-time' },
       data: ref('EventData'),
       meta: ref('EventMeta'),
+      shredded: { title: 'Shredded', type: 'boolean', enum: [true], description: 'The object was erased later: this event is shown without its personal values.' },
     },
     additionalProperties: false,
   },
@@ -118,6 +119,7 @@ function declaredTypeSchema(type: string, schema: StoreSchema): Record<string, u
   for (const field of config.index) add(field, 'indexed');
   for (const field of config.unique) add(field, 'unique');
   for (const field of config.text ?? []) add(field, 'full-text');
+  for (const field of config.personal ?? []) add(field, 'personal (encrypted per object; erased by TYPE_erase)');
   const properties: Record<string, unknown> = { sid: ref('Sid') };
   for (const [field, list] of roles) {
     if (field === 'sid') continue;
@@ -174,7 +176,7 @@ export function openRpcDocument(schema: StoreSchema, version: string, rpcUrl?: s
       version,
       description:
         'OSIS object store over JSON-RPC 2.0. Every type name matching ^[a-z][a-z0-9_]{0,62}$ has the methods ' +
-        'TYPE_new, _get, _set, _update, _delete, _exists, _list, _list_full, _find, _find_full and _history; ' +
+        'TYPE_new, _get, _set, _update, _delete, _exists, _list, _list_full, _find, _find_full, _history and _erase; ' +
         'declared types are listed here with their fields, and the generic methods _new, _get, … take the type ' +
         'as their first param for every type. Params go by position (in the order listed; null stands for an ' +
         'absent optional param) or by name, as a JSON object: the server takes either. The X-Hero-Context header or the context param picks the context ' +

@@ -1,4 +1,4 @@
-import { applyAppendRules, uniqueClaims, uniqueViolation } from '../../log/append-rules';
+import { applyAppendRules, endsLife, uniqueClaims, uniqueViolation } from '../../log/append-rules';
 import type { ProposedEvent, StreamState } from '../../log/event';
 import type { UniqueSpec } from '../../log/event-log';
 
@@ -70,7 +70,7 @@ export class Staging {
     const fields = this.unique[event.type];
     if (!fields || fields.length === 0) return;
     for (const claimKey of this.heldBy(event.type, event.sid)) this.claims.set(claimKey, null);
-    if (event.kind === 'deleted') return;
+    if (endsLife(event.kind)) return;
     for (const claim of uniqueClaims(this.unique, event.type, event.data)) {
       const claimKey = `${event.type}\0${claim.field}\0${claim.key}`;
       const holder = this.holder(claimKey, event.type, claim.field, claim.key);

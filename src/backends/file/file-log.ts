@@ -36,6 +36,11 @@ export interface FileLogOptions {
   busyTimeoutMs?: number;
   /** Longest time the writer keeps its own appends out of the sidecar index when nothing reads (default 10 ms). */
   indexDelayMs?: number;
+  /**
+   * Zero deleted content in the sidecar (`PRAGMA secure_delete`) from the moment it opens, before the
+   * index catches up: stores with personal fields, whose unique claims and projections hold plaintext.
+   */
+  secureDelete?: boolean;
 }
 
 /** Default segment size before rollover. */
@@ -125,6 +130,7 @@ export class FileEventLog implements EventLog {
     const delay = options.indexDelayMs ?? DEFAULT_INDEX_DELAY_MS;
     if (!Number.isInteger(delay) || delay < 0) throw new InvalidInputError('indexDelayMs must be an integer >= 0');
     const db = await openSidecar(dir);
+    if (options.secureDelete) db.pragma('secure_delete = ON');
     try {
       const unique = options.unique ?? {};
       const index = await retryOpening(dir, () => new LogIndex(db, unique));

@@ -1,6 +1,11 @@
 import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
-import { uniqueSpec } from '../../projections/config';
+import * as path from 'node:path';
+import { personalSpec, uniqueSpec } from '../../projections/config';
+import { finishPersonalOpen, openPersonalLog, revealingHook } from '../../log/personal';
+
+/** The default key store of a `file:` store: beside the segments, never in the (rebuildable) sidecar. */
+const KEYS_FILE = 'keys.db';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { FileEventLog } from './file-log';
 
@@ -21,15 +26,21 @@ export const fileBackend: Backend = {
   parse: logDir,
   async open(url, options) {
     const dir = logDir(url);
-    const log = await FileEventLog.open(dir, { durability: options.durability, unique: uniqueSpec(options.schema) });
+    const { inner, log, shredder } = await openPersonalLog(personalSpec(options.schema), options.keys ?? path.join(dir, KEYS_FILE), false, (personal) =>
+      FileEventLog.open(dir, { durability: options.durability, unique: personal.unique(uniqueSpec(options.schema)), secureDelete: personal.secureDelete }),
+    );
     try {
-      const projections = await retryOpening(dir, () => new SqliteProjectionStore(log.db, options.schema));
-      log.applyAfterIndexing((events) => {
-        if (projections.currentState.position() === events[0].position - 1) projections.applyInline(events);
+      const projections = await retryOpening(dir, () => new SqliteProjectionStore(inner.db, options.schema));
+      const apply = revealingHook(shredder, (events) => projections.applyInline(events));
+      inner.applyAfterIndexing((events) => {
+        if (projections.currentState.position() === events[0].position - 1) apply(events);
       });
-      if (log.sidecarRebuilt) await projections.invalidate();
+      if (inner.sidecarRebuilt) await projections.invalidate();
       await projections.openLevel(log);
+      await finishPersonalOpen(log, inner.db, (type) => projections.purgeErased(type));
       return {
+        ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
+        files: () => [dir, ...(shredder?.keys.files() ?? [])],
         log,
         projections,
         abilities: { projections: 'after-append', appliesProjections: true, sharedLog: true, persistent: true },

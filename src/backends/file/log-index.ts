@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { uniqueClaims } from '../../log/append-rules';
+import { endsLife, streamStateOf, uniqueClaims } from '../../log/append-rules';
 import { CorruptError, InvalidInputError } from '../../log/errors';
 import type { StreamState } from '../../log/event';
 import type { UniqueSpec } from '../../log/event-log';
@@ -148,7 +148,7 @@ export class LogIndex {
             details: { position: e.position },
           });
         }
-        this.applyClaims(e.type, e.sid, e.kind === 'deleted' ? undefined : e.data);
+        this.applyClaims(e.type, e.sid, endsLife(e.kind) ? undefined : e.data);
         if (record.idempotencyKey !== undefined) this.s.saveKey.run(record.idempotencyKey, e.position, e.position);
       }
     }
@@ -164,7 +164,7 @@ export class LogIndex {
 
   streamState(type: string, sid: string): StreamState {
     const row = this.s.streamHead.get(type, sid) as { version: number; kind: string } | undefined;
-    return row ? { version: row.version, exists: row.kind !== 'deleted' } : { version: 0, exists: false };
+    return row ? streamStateOf(row) : { version: 0, exists: false };
   }
 
   streamLocations(type: string, sid: string): FrameLocation[] {
@@ -208,7 +208,7 @@ export class LogIndex {
         `SELECT e.position, e.segment, e.offset FROM log_events e
            JOIN (SELECT type, sid, max(version) AS v FROM log_events WHERE type IN (${marks}) GROUP BY type, sid) m
              ON e.type = m.type AND e.sid = m.sid AND e.version = m.v
-          WHERE e.kind != 'deleted' ORDER BY e.position`,
+          WHERE e.kind NOT IN ('deleted', 'erased') ORDER BY e.position`,
       )
       .all(...types) as FrameLocation[];
   }

@@ -3,7 +3,8 @@ import { InvalidInputError } from '../../log/errors';
 import type { Backend } from '../../projections/backend';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { MemoryEventLog } from './memory-log';
-import { uniqueSpec } from '../../projections/config';
+import { personalSpec, uniqueSpec } from '../../projections/config';
+import { PersonalEventLog, openShredder, personalLog, uniqueFor } from '../../log/personal';
 
 /**
  * `memory:` — the reference log in this process's memory, with the SQLite projection store in an
@@ -20,12 +21,16 @@ export const memoryBackend: Backend = {
   },
   async open(url, options) {
     this.parse(url);
-    const log = new MemoryEventLog(uniqueSpec(options.schema));
+    const shredder = await openShredder(personalSpec(options.schema), options.keys);
+    const log = personalLog(new MemoryEventLog(uniqueFor(uniqueSpec(options.schema), shredder)), shredder);
     const db = new Database(':memory:');
     const projections = new SqliteProjectionStore(db, options.schema);
+    if (log instanceof PersonalEventLog) log.onErased((type) => projections.purgeErased(type));
     return {
       log,
       projections,
+      ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
+      files: () => shredder?.keys.files() ?? [],
       abilities: { projections: 'after-append', appliesProjections: false, sharedLog: false, persistent: false },
       async close() {
         await projections.close();

@@ -2,7 +2,7 @@ import { ClosedError, InvalidInputError } from '../../log/errors';
 import type { StoredEvent, ProposedEvent, StreamState } from '../../log/event';
 import type { AppendOptions, EventLog, LogWatcher, ReadAllOptions, UniqueSpec, WatchOptions } from '../../log/event-log';
 import { ChangeNotifier } from '../../log/change-notifier';
-import { applyAppendRules, idempotencyRuns, isCanonicalTimestamp, uniqueClaims, uniqueViolation } from '../../log/append-rules';
+import { applyAppendRules, endsLife, idempotencyRuns, isCanonicalTimestamp, uniqueClaims, uniqueViolation } from '../../log/append-rules';
 import { newEventId } from '../../log/ids';
 
 interface StreamEntry {
@@ -97,7 +97,7 @@ export class MemoryEventLog implements EventLog {
       this.events.push(event);
       const streamKey = `${event.type}\0${event.sid}`;
       const entry = this.streams.get(streamKey) ?? { state: { version: 0, exists: false }, positions: [] };
-      entry.state = { version: event.version, exists: event.kind !== 'deleted' };
+      entry.state = { version: event.version, exists: !endsLife(event.kind), ...(event.kind === 'erased' ? { erased: true } : {}) };
       entry.positions.push(event.position);
       this.streams.set(streamKey, entry);
     }
@@ -113,7 +113,7 @@ export class MemoryEventLog implements EventLog {
     for (const [claimKey, sid] of staged) {
       if (sid === event.sid && claimKey.startsWith(`${event.type}\0`)) staged.set(claimKey, null);
     }
-    if (event.kind === 'deleted') return;
+    if (endsLife(event.kind)) return;
     for (const claim of uniqueClaims(this.unique, event.type, event.data)) {
       const claimKey = `${event.type}\0${claim.field}\0${claim.key}`;
       const holder = staged.has(claimKey) ? staged.get(claimKey) : this.uniqueHolders.get(claimKey);

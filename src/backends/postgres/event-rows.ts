@@ -2,6 +2,7 @@ import type { StoredEvent, StreamState } from '../../log/event';
 import { decodeRawRows } from '../../log/raw-events';
 import { EVENT_COLUMNS, type LogTables } from './log-schema';
 import type { Queryable } from './sql';
+import { streamStateOf } from '../../log/append-rules';
 
 /** The key of one object's stream in maps. */
 export function streamKey(type: string, sid: string): string {
@@ -20,7 +21,7 @@ export async function readStreamStates(db: Queryable, t: LogTables, streams: Rea
      CROSS JOIN LATERAL (SELECT version, kind FROM ${t.events} e WHERE e.type = s.type AND e.sid = s.sid ORDER BY version DESC LIMIT 1) e`,
     [streams.map((s) => s[0]), streams.map((s) => s[1])],
   );
-  for (const row of result.rows) states.set(streamKey(row.type, row.sid), { version: row.version, exists: row.kind !== 'deleted' });
+  for (const row of result.rows) states.set(streamKey(row.type, row.sid), streamStateOf(row));
   return states;
 }
 

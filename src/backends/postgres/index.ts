@@ -1,6 +1,6 @@
-import { CorruptError } from '../../log/errors';
+import { CorruptError, InvalidInputError } from '../../log/errors';
 import type { Backend } from '../../projections/backend';
-import { uniqueSpec } from '../../projections/config';
+import { personalSpec, uniqueSpec } from '../../projections/config';
 import { PostgresEventLog } from './postgres-log';
 import { PostgresProjectionStore } from './projection-store';
 import { parsePostgresUrl } from './url';
@@ -28,6 +28,13 @@ export const postgresBackend: Backend = {
     return parsePostgresUrl(url).display;
   },
   async open(url, options) {
+    const personal = Object.entries(personalSpec(options.schema)).filter(([, fields]) => fields.length > 0);
+    if (personal.length > 0 || options.keys !== undefined) {
+      throw new InvalidInputError(
+        `${parsePostgresUrl(url).display}: personal fields (crypto-shredding erasure) need a key store, which the postgres backend does not have yet ` +
+          `(type ${personal[0]?.[0] ?? '?'} declares personal = [${personal[0]?.[1].join(', ') ?? ''}]); use sqlite:, file: or memory: for such types`,
+      );
+    }
     const log = await PostgresEventLog.open(url, { durability: options.durability, unique: uniqueSpec(options.schema) });
     try {
       const projections = await PostgresProjectionStore.open(log.pool, log.schema, options.schema);
@@ -41,6 +48,8 @@ export const postgresBackend: Backend = {
         projections,
         // Every append, by any host, commits its projections: reads need no catch-up (sharedLog false).
         abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: true },
+        // Its bytes live on the server: no local file to scan (`verify --erased` has nothing to do here).
+        files: () => [],
         async close() {
           await projections.close();
           await log.close();

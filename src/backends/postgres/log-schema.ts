@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS ${t.events} (
   id       text        NOT NULL,
   type     text        NOT NULL,
   sid      text        NOT NULL,
-  kind     text        NOT NULL CHECK (kind IN ('created', 'updated', 'deleted')),
+  kind     text        NOT NULL CONSTRAINT events_kind CHECK (kind IN ('created', 'updated', 'deleted', 'erased')),
   version  integer     NOT NULL CHECK (version >= 1),
   ts       timestamptz NOT NULL,
   data     text        NOT NULL,
@@ -80,6 +80,13 @@ CREATE TABLE IF NOT EXISTS ${t.meta} (
   value text NOT NULL
 );
 INSERT INTO ${t.meta} (key, value) VALUES ('log_schema', '${LOG_SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING;
+-- Stores created before the erased kind: widen the kind check (it never invalidates a row).
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '${t.events}'::regclass AND conname = 'events_kind') THEN
+    ALTER TABLE ${t.events} DROP CONSTRAINT IF EXISTS events_kind_check;
+    ALTER TABLE ${t.events} ADD CONSTRAINT events_kind CHECK (kind IN ('created', 'updated', 'deleted', 'erased'));
+  END IF;
+END $$;
 `;
 }
 

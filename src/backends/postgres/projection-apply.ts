@@ -3,6 +3,7 @@ import { fullTextBody, indexedFields, type StoreSchema } from '../../projections
 import type { FoldedObject } from '../../projections/fold';
 import { CURRENT_STATE, FULL_TEXT, type ProjectionTables, type Queryable } from './projection-schema';
 import { documentVector, indexKey } from './projection-values';
+import { endsLife } from '../../log/append-rules';
 
 /** One object's row as it is written: the state after its last event, with its dates in ms. */
 export interface ObjectRow {
@@ -45,7 +46,7 @@ function planBatch(events: readonly StoredEvent[]): Outcome[] {
     const key = `${event.type}\0${event.sid}`;
     let outcome = outcomes.get(key);
     if (!outcome) outcomes.set(key, (outcome = { type: event.type, sid: event.sid, restart: false, existed: event.kind !== 'created', row: null, began: event.position }));
-    if (event.kind === 'deleted') {
+    if (endsLife(event.kind)) {
       outcome.restart = true;
       outcome.row = null;
       continue;

@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import type { ProposedEvent } from '../../log/event';
 import type { UniqueClaim } from '../../log/append-rules';
 import type { UniqueSpec } from '../../log/event-log';
-import { uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
+import { endsLife, uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
 import { InvalidInputError } from '../../log/errors';
 import { lockWholeLog } from './event-rows';
 import type { LogTables } from './log-schema';
@@ -30,7 +30,7 @@ export class PgUniqueKeys {
   lockKeys(events: readonly Claimant[]): string[] {
     const keys: string[] = [];
     for (const event of events) {
-      if (!this.types.has(event.type) || event.kind === 'deleted') continue;
+      if (!this.types.has(event.type) || endsLife(event.kind)) continue;
       for (const claim of uniqueClaims(this.spec, event.type, event.data)) keys.push(`unique:${event.type}:${claim.field}:${keyHash(claim.key)}`);
     }
     return keys;
@@ -46,7 +46,7 @@ export class PgUniqueKeys {
     let run: ClaimRow[] = [];
     for (const { event, existed } of items) {
       if (!this.types.has(event.type)) continue;
-      const rows = event.kind === 'deleted' ? [] : uniqueClaims(this.spec, event.type, event.data).map((c) => ({ type: event.type, sid: event.sid, claim: c }));
+      const rows = endsLife(event.kind) ? [] : uniqueClaims(this.spec, event.type, event.data).map((c) => ({ type: event.type, sid: event.sid, claim: c }));
       if (!existed) {
         run.push(...rows);
         continue;
@@ -103,7 +103,7 @@ export class PgUniqueKeys {
     const holders = new Map<string, string>();
     const rows: Array<[string, string, string, string]> = [];
     for (const row of latest.rows) {
-      if (row.kind === 'deleted') continue;
+      if (endsLife(row.kind)) continue;
       for (const claim of uniqueClaims(this.spec, row.type, JSON.parse(row.data))) {
         const slot = `${row.type}\0${claim.field}\0${claim.key}`;
         const other = holders.get(slot);

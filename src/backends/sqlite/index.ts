@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { retryOpening } from '../../log/busy-retry';
 import { urlPath, type Backend } from '../../projections/backend';
-import { uniqueSpec } from '../../projections/config';
+import { personalSpec, uniqueSpec } from '../../projections/config';
+import { finishPersonalOpen, openPersonalLog, revealingHook } from '../../log/personal';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
 import { SqliteEventLog } from './sqlite-log';
 
@@ -20,16 +21,23 @@ export const sqliteBackend: Backend = {
   parse: filePath,
   async open(url, options) {
     const file = filePath(url);
-    const log = await SqliteEventLog.open(file, { durability: options.durability, unique: uniqueSpec(options.schema) });
+    const memory = file === ':memory:';
+    const keys = options.keys ?? (memory ? undefined : file);
+    const { inner, log, shredder } = await openPersonalLog(personalSpec(options.schema), keys, options.keys === undefined, (personal) =>
+      SqliteEventLog.open(file, { durability: options.durability, unique: personal.unique(uniqueSpec(options.schema)), secureDelete: personal.secureDelete }),
+    );
     try {
-      const projections = await retryOpening(file, () => new SqliteProjectionStore(log.db, options.schema));
-      log.applyInAppend((events) => projections.applyInline(events));
+      const projections = await retryOpening(file, () => new SqliteProjectionStore(inner.db, options.schema));
+      inner.applyInAppend(revealingHook(shredder, (events) => projections.applyInline(events)));
       await projections.catchUp(log);
+      await finishPersonalOpen(log, inner.db, (type) => projections.purgeErased(type));
       void projections.promoteFrequentTerms();
       return {
         log,
         projections,
-        abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: file !== ':memory:' },
+        abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: !memory },
+        ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
+        files: () => (memory ? [] : [...new Set([file, `${file}-wal`, ...(shredder?.keys.files() ?? [])])]),
         async close() {
           await projections.close();
           await log.close();

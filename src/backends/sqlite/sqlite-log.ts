@@ -12,13 +12,13 @@ import type {
   UniqueSpec,
   WatchOptions,
 } from '../../log/event-log';
-import { applyAppendRules, applyImportRules, idempotencyRuns } from '../../log/append-rules';
+import { applyAppendRules, applyImportRules, idempotencyRuns, streamStateOf, isCanonicalTimestamp } from '../../log/append-rules';
 import { ChangeNotifier, type WatchedFiles } from '../../log/change-notifier';
 import { GroupCommitter, type Outcome } from '../../log/group-commit';
 import { newEventId } from '../../log/ids';
 import { ConnectionBusy, isLockBusy, retryOpening, retryWhileBusy } from '../../log/busy-retry';
 import { openSqlite, wrapSqliteError } from './connection';
-import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, type EncodedRow, type EventRow } from './log-schema';
+import { ENCODED_COLUMNS, EVENT_COLUMNS, LOG_SCHEMA, allowErasedKind, type EncodedRow, type EventRow } from './log-schema';
 import { rowToEvent } from './raw-rows';
 import { decodeRawRows } from '../../log/raw-events';
 import { UniqueKeyTable } from './unique-keys';
@@ -32,6 +32,11 @@ export interface SqliteLogOptions {
   busyTimeoutMs?: number;
   /** When and how the store checkpoints the WAL itself (see WalCheckpointer). */
   walCheckpoint?: WalCheckpointOptions;
+  /**
+   * Zero deleted content (`PRAGMA secure_delete`) from the moment the database opens: stores with
+   * personal fields, whose unique claims and projections hold plaintext.
+   */
+  secureDelete?: boolean;
 }
 
 /**
@@ -102,7 +107,13 @@ export class SqliteEventLog implements EventLog {
     const busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
     const db = await openSqlite(file, options.durability ?? 'full');
     try {
-      await retryOpening(file, () => db.transaction(() => db.exec(LOG_SCHEMA)).immediate());
+      if (options.secureDelete) db.pragma('secure_delete = ON');
+      await retryOpening(file, () =>
+        db.transaction(() => {
+          db.exec(LOG_SCHEMA);
+          allowErasedKind(db);
+        }).immediate(),
+      );
       const log = new SqliteEventLog(db, options.unique ?? {}, busyTimeoutMs);
       if (file !== ':memory:') log.checkpointer = new WalCheckpointer(file, options.walCheckpoint);
       await retryOpening(file, () => log.uniqueKeys.syncWithSpec());
@@ -266,7 +277,7 @@ export class SqliteEventLog implements EventLog {
 
   private readState(type: string, sid: string): StreamState {
     const row = this.statements.streamHead.get(type, sid) as { version: number; kind: string } | undefined;
-    return row ? { version: row.version, exists: row.kind !== 'deleted' } : { version: 0, exists: false };
+    return row ? streamStateOf(row) : { version: 0, exists: false };
   }
 
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { ProposedEvent } from '../../log/event';
 import type { UniqueSpec } from '../../log/event-log';
-import { uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
+import { endsLife, uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
 import { InvalidInputError, UniqueViolationError } from '../../log/errors';
 
 /**
@@ -25,7 +25,7 @@ export class UniqueKeyTable {
   apply(event: ProposedEvent): void {
     if (!this.types.has(event.type)) return;
     this.releaseAll.run(event.type, event.sid);
-    if (event.kind === 'deleted') return;
+    if (endsLife(event.kind)) return;
     for (const claim of uniqueClaims(this.spec, event.type, event.data)) {
       const heldBy = this.holder.get(event.type, claim.field, claim.key) as string | undefined;
       if (heldBy !== undefined) throw uniqueViolation(event.type, claim, heldBy);
@@ -49,7 +49,7 @@ export class UniqueKeyTable {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM unique_keys').run();
       for (const row of latest.all() as Array<{ type: string; sid: string; kind: string; data: string }>) {
-        if (row.kind === 'deleted' || !this.types.has(row.type)) continue;
+        if (endsLife(row.kind) || !this.types.has(row.type)) continue;
         try {
           this.apply({ type: row.type, sid: row.sid, kind: 'updated', data: JSON.parse(row.data) });
         } catch (error) {

@@ -43,7 +43,7 @@ export class CurrentStateProjection {
   /** Apply committed events in order and advance the checkpoint; run inside the caller's transaction. */
   apply(events: readonly StoredEvent[]): void {
     for (const event of events) {
-      if (event.kind === 'deleted') {
+      if (event.kind === 'deleted' || event.kind === 'erased' || event.shredded) {
         this.remove(event.type, event.sid);
         continue;
       }

@@ -123,9 +123,15 @@ export class FullTextProjection {
     this.saveCheckpoint.run(FULL_TEXT, 0);
   }
 
-  /** Merge the index segments (off the hot path: after rebuilds and on demand). */
-  optimize(): void {
-    for (const table of this.known) this.db.exec(`INSERT INTO ${table} (${table}) VALUES ('optimize')`);
+  /**
+   * Merge the index segments (off the hot path: after rebuilds and on demand), of one type's table or of
+   * all. A contentless FTS5 table keeps deleted rows' terms in its segments until they are merged, so an
+   * erasure optimizes its type's table.
+   */
+  optimize(type?: string): void {
+    this.refresh();
+    const tables = type === undefined ? [...this.known] : [ftsTable(type, this.names)].filter((t) => this.known.has(t));
+    for (const table of tables) this.db.exec(`INSERT INTO ${table} (${table}) VALUES ('optimize')`);
   }
 
   private statementsFor(table: string) {

@@ -116,6 +116,14 @@ export class SqliteProjectionStore implements ProjectionStore<SqliteProjectionTr
     });
   }
 
+  /**
+   * After an object of `type` was erased (its rows are already deleted by the projection of `erased`):
+   * merge the type's full-text segments, so its terms leave the index. Run with `secure_delete` on.
+   */
+  purgeErased(type: string): Promise<void> {
+    return this.exclusive(async () => writeTransaction(this.db, () => this.fulltext.optimize(type)));
+  }
+
   /** Make the full-text index reflect every committed object (before a text query). */
   async ensureFullText(): Promise<void> {
     if (this.fulltext.position() < this.currentState.position()) await this.fulltext.catchUp();

@@ -15,6 +15,8 @@ function size(name: string, ci: number, longRun: number): number {
 export const RELIABILITY = {
   /** Kill points per backend in the crash loop. */
   kills: size('RELIABILITY_KILLS', 50, 1000),
+  /** Kill points per backend in the erase crash test. */
+  eraseKills: size('RELIABILITY_ERASE_KILLS', 16, 300),
   /** Runs per fast-check property. */
   runs: size('RELIABILITY_RUNS', 100, 2000),
   /** Seconds of overlapping readers in the WAL checkpoint-starvation test. */

@@ -13,7 +13,7 @@ export function benchCommand(): Command {
     .description('measure the store against raw baselines in one run and print a table (or --json)')
     .option('--json', 'print the report as JSON')
     .option('--quick', 'tiny sizes: a smoke run of seconds')
-    .option('--only <list>', 'comma-separated groups or scenario ids: new, get, find, open, rebuild')
+    .option('--only <list>', 'comma-separated groups or scenario ids: new, get, find, open, rebuild, erase')
     .option('--scale <n>', 'multiply dataset sizes and operation counts', '1')
     .option('--service', 'also measure TYPE_get over HTTP and write-to-SSE latency')
     .option('--feed', 'also measure cross-process change-feed latency and catch-up rate (sqlite and file)')

@@ -69,16 +69,21 @@ export function storeCommands(): Command[] {
 
   const verify = new Command('verify')
     .description('check log integrity and projection parity; exit 5 naming where on corruption')
-    .action(async (_options: unknown, command: Command) => {
+    .option('--erased', "also scan every file of the store for erased objects' personal values (exit 5 on a hit)")
+    .option('--scan <path>', 'with --erased: scan this file or directory too, e.g. an export or a copy (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .action(async (options: { erased?: boolean; scan: string[] }, command: Command) => {
       await withStore(command, async (store) => {
         const bar = progressBar('verify');
         const report = await store.verify((done, total) => bar.update(done, total));
         bar.stop();
-        printJson(report);
-        if (!report.ok) {
-          for (const problem of report.problems.slice(0, 20)) process.stderr.write(`osis: CORRUPT: ${problem.where}: ${problem.message}\n`);
-          process.exitCode = EXIT.corrupt;
+        const scan = options.erased ? await store.verifyErased(options.scan) : undefined;
+        const erased = scan && { objects: scan.objects, values: scan.values, files: scan.files.length, hits: scan.hits };
+        printJson(erased ? { ...report, ok: report.ok && erased.hits.length === 0, erased } : report);
+        for (const problem of report.problems.slice(0, 20)) process.stderr.write(`osis: CORRUPT: ${problem.where}: ${problem.message}\n`);
+        for (const hit of scan?.hits.slice(0, 20) ?? []) {
+          process.stderr.write(`osis: CORRUPT: ${hit.file}: offset ${hit.offset}: a personal value of erased ${hit.type}/${hit.sid}\n`);
         }
+        if (!report.ok || (scan && scan.hits.length > 0)) process.exitCode = EXIT.corrupt;
       });
     });
 

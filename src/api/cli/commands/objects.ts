@@ -79,6 +79,22 @@ export function objectCommands(): Command[] {
       await withStore(command, async (store) => printJson(await store.collection(type)._exists(sid)));
     });
 
+  const erase = new Command('erase')
+    .description("crypto-shred an object: destroy its data key, so its personal values are gone from the log, history, indexes and copies")
+    .argument('<type>', 'a type that declares personal fields')
+    .argument('<sid>')
+    .option('--reason <text>', "why (kept in the erased event's meta)")
+    .option('--actor <name>', "who asks (kept in the erased event's meta)")
+    .action(async (type: string, sid: string, options: { reason?: string; actor?: string }, command: Command) => {
+      await withStore(command, async (store) => {
+        await store.collection(type)._erase(sid, {
+          ...(options.reason !== undefined ? { reason: options.reason } : {}),
+          ...(options.actor !== undefined ? { meta: { actor: options.actor } } : {}),
+        });
+        printJson({ erased: { type, sid } });
+      });
+    });
+
   const history = new Command('history')
     .description("print the object's events, oldest first (NDJSON)")
     .argument('<type>')
@@ -89,7 +105,7 @@ export function objectCommands(): Command[] {
       });
     });
 
-  return [created, get, set, update, remove, exists, history];
+  return [created, get, set, update, remove, erase, exists, history];
 }
 
 /** list and find: pages of sids (or whole objects with --full). */

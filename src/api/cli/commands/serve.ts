@@ -18,6 +18,9 @@ export function serveCommand(): Command {
       if (options.token !== undefined) {
         process.stderr.write('osis: warning: --token is visible to every user of this machine (ps, /proc/PID/cmdline); set OSIS_TOKEN instead\n');
       }
+      if (globals.keys !== undefined) {
+        throw new InvalidInputError('serve keeps each context\'s data keys inside that context\'s store; --keys names one key file and is not taken by serve');
+      }
       const token = options.token ?? (process.env.OSIS_TOKEN || undefined);
       const port = intOption(options.port, '--port');
       if (port !== undefined && port > 65535) throw new InvalidInputError('--port must be at most 65535');

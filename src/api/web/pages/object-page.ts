@@ -24,6 +24,8 @@ export interface ObjectPageData {
   sid: string;
   /** The `at` asked for (a log position or ISO time), or null for now. */
   at: string | null;
+  /** True when the object's last event is `erased` (crypto-shredded). */
+  erased: boolean;
   /** The object now, or null when it is deleted. */
   now: ObjectRecord | null;
   /** The object as it was at `at` (or now); null when it did not exist then. */
@@ -54,7 +56,7 @@ export async function loadObject(input: PageInput, type: string, sid: string): P
   const history: HistoryEntry[] = [];
   let before: Record<string, unknown> | null = null;
   for (const event of events) {
-    const after = event.kind === 'deleted' ? null : event.data;
+    const after = event.kind === 'deleted' || event.kind === 'erased' ? null : event.data;
     history.push({ position: event.position, version: event.version, kind: event.kind, ts: event.ts, changes: diffObjects(before, after) });
     before = after;
   }
@@ -62,6 +64,7 @@ export async function loadObject(input: PageInput, type: string, sid: string): P
     context: input.context,
     type,
     sid,
+    erased: events[events.length - 1].kind === 'erased',
     at: rawAt,
     now: now ?? null,
     shown: shown ?? null,
@@ -97,7 +100,11 @@ export function renderObject(data: ObjectPageData, input: PageInput): Html {
   const at = (position: number) => href(self, { ...c, at: position });
   const shown = data.shown;
   const status = data.at === null
-    ? data.now ? '' : html`<p class="notice">This object is deleted. Its history stays in the log.</p>`
+    ? data.now
+      ? ''
+      : data.erased
+        ? html`<p class="notice" id="erased">This object is erased: its data key is destroyed, so its personal values are gone. Its history keeps when each change happened.</p>`
+        : html`<p class="notice">This object is deleted. Its history stays in the log.</p>`
     : html`<p class="notice" id="time-travel">As it was at <strong>${data.at}</strong>${shown ? html` (version ${shown.version})` : ': it did not exist then'}. <a href="${href(self, c)}">Back to now</a></p>`;
   const stepper = html`<nav class="stepper" aria-label="Versions">
   ${data.steps.older !== null ? html`<a href="${at(data.steps.older)}" rel="prev">← Older version</a>` : html`<span class="muted">← Older version</span>`}

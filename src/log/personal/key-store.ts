@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+
+/** A fresh data key and its id. */
+export interface DataKey {
+  id: string;
+  key: Buffer;
+}
+
+/** What is kept of one erased personal value: its byte length and keyed hashes, never the value. */
+export interface ErasedValue {
+  type: string;
+  sid: string;
+  /** Byte length of the value as stored (UTF-8). */
+  len: number;
+  /** Keyed rolling hash (see `value-hashes.ts`): a cheap prefilter for the scan. */
+  rolling: number;
+  /** HMAC-SHA256 under the verification key, first 16 bytes, hex. */
+  mac: string;
+}
+
+/** An erasure that was begun and not purged yet (see `KeyStore.pendingErasures`). */
+export interface PendingErasure {
+  type: string;
+  sid: string;
+  stage: 'keys' | 'purge';
+}
+
+/** One finished erasure, written in one durable transaction. */
+export interface Erasure {
+  type: string;
+  sid: string;
+  /** Position of the `erased` event. */
+  position: number;
+  /** Every data key the object's history used: destroyed. */
+  keyIds: readonly string[];
+  /** Hashes of every personal value the history held. */
+  values: readonly ErasedValue[];
+}
+
+/**
+ * Where data keys live (crypto-shredding: destroying an object's keys makes its personal values
+ * unreadable everywhere the log's bytes went). Reads are synchronous (they run inside append and
+ * projection transactions); writes are durable before they return.
+ *
+ * Musts:
+ * - `createKeys` returns only after the keys are durable (an event sealed with a key is appended after).
+ * - `finishErasure` destroys the keys, records the erasure and its value hashes, and moves the pending
+ *   erasure to stage `purge`, all or nothing, durably; it is idempotent.
+ * - `epoch()` changes whenever keys are destroyed by anyone (other processes included), so callers can
+ *   drop cached keys.
+ */
+export interface KeyStore {
+  /** Where the keys live, for messages: a file path, or 'memory'. */
+  readonly location: string;
+  /** The live key with this id; undefined when destroyed or unknown. */
+  key(id: string): Buffer | undefined;
+  /** Create `count` fresh keys, durably. */
+  createKeys(count: number): DataKey[];
+  /** A number that changes when keys are destroyed. */
+  epoch(): number;
+  /** Record (durably) that `type/sid` is about to be erased, so a crash after its `erased` event is finished at open. */
+  beginErasure(type: string, sid: string): void;
+  /** Forget an intent whose append was refused. */
+  cancelErasure(type: string, sid: string): void;
+  /**
+   * Erasures begun and not yet purged: `keys` while the keys may still live (the `erased` event may or may
+   * not be in the log), `purge` once the keys are destroyed and derived plaintext may remain.
+   */
+  pendingErasures(): PendingErasure[];
+  /** See the interface's musts; leaves the erasure pending at stage `purge`. */
+  finishErasure(erasure: Erasure): void;
+  /** The erasure's purge is done: forget it. */
+  purged(type: string, sid: string): void;
+  /** Every finished erasure: `type\0sid` → the position of its latest `erased` event. */
+  erasures(): Map<string, number>;
+  /**
+   * The personal fields to seal: `declared` merged with every field declared before (kept in the key
+   * store, so a process opening the store without its schema still seals them). Saves the merge.
+   */
+  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]>;
+  /** The store-wide verification key (HMAC of personal values for `verify --erased`), created on first use. */
+  verificationKey(): Buffer;
+  /** Every erased value's hashes. */
+  erasedValues(): ErasedValue[];
+  /** The files that hold the keys (scanned and checkpointed after an erasure); none in memory. */
+  files(): string[];
+  /** Truncate the write-ahead log, so destroyed keys leave no copy in it. */
+  checkpoint(): void;
+  close(): void;
+}
+
+/** Two personal specs merged: every field of either, per type, sorted. */
+export function mergePersonal(
+  a: Readonly<Record<string, readonly string[]>>,
+  b: Readonly<Record<string, readonly string[]>>,
+): Record<string, readonly string[]> {
+  const out: Record<string, readonly string[]> = {};
+  for (const type of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    out[type] = [...new Set([...(a[type] ?? []), ...(b[type] ?? [])])].sort();
+  }
+  return out;
+}
+
+/** A new random key id (64 bits, hex). */
+export function newKeyId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/** A new 256-bit data key. */
+export function newDataKey(): DataKey {
+  return { id: newKeyId(), key: randomBytes(32) };
+}
+
+/** Keys in this process's memory (the `memory:` backend). */
+export class MemoryKeyStore implements KeyStore {
+  readonly location = 'memory';
+  private readonly keys = new Map<string, Buffer>();
+  private readonly pending = new Map<string, PendingErasure>();
+  private readonly erased = new Map<string, number>();
+  private readonly values: ErasedValue[] = [];
+  private verification: Buffer | undefined;
+  private destroyed = 0;
+
+  key(id: string): Buffer | undefined {
+    return this.keys.get(id);
+  }
+  createKeys(count: number): DataKey[] {
+    const created = Array.from({ length: count }, newDataKey);
+    for (const k of created) this.keys.set(k.id, k.key);
+    return created;
+  }
+  epoch(): number {
+    return this.destroyed;
+  }
+  beginErasure(type: string, sid: string): void {
+    const name = `${type}\0${sid}`;
+    if (!this.pending.has(name)) this.pending.set(name, { type, sid, stage: 'keys' });
+  }
+  cancelErasure(type: string, sid: string): void {
+    if (this.pending.get(`${type}\0${sid}`)?.stage === 'keys') this.pending.delete(`${type}\0${sid}`);
+  }
+  pendingErasures(): PendingErasure[] {
+    return [...this.pending.values()];
+  }
+  purged(type: string, sid: string): void {
+    this.pending.delete(`${type}\0${sid}`);
+  }
+  finishErasure(erasure: Erasure): void {
+    const name = `${erasure.type}\0${erasure.sid}`;
+    for (const id of erasure.keyIds) this.keys.get(id)?.fill(0);
+    for (const id of erasure.keyIds) this.keys.delete(id);
+    this.erased.set(name, Math.max(this.erased.get(name) ?? 0, erasure.position));
+    this.values.push(...erasure.values);
+    this.pending.set(name, { type: erasure.type, sid: erasure.sid, stage: 'purge' });
+    this.destroyed++;
+  }
+  erasures(): Map<string, number> {
+    return new Map(this.erased);
+  }
+  private personal: Record<string, readonly string[]> = {};
+  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]> {
+    this.personal = mergePersonal(this.personal, declared);
+    return this.personal;
+  }
+  verificationKey(): Buffer {
+    this.verification ??= randomBytes(32);
+    return this.verification;
+  }
+  erasedValues(): ErasedValue[] {
+    return [...this.values];
+  }
+  files(): string[] {
+    return [];
+  }
+  checkpoint(): void {}
+  close(): void {
+    this.keys.clear();
+  }
+}
