@@ -93,3 +93,16 @@ export function urlPath(url: string, scheme: string, needs: string, example: str
   if (location.includes('\0')) throw new InvalidInputError('store URL contains a NUL byte');
   return location;
 }
+
+/**
+ * Finish opening a backend around its open `log`: when `wire` (opening and wiring the projection store)
+ * fails, the log is closed before the error goes on, so a failed open leaves nothing open.
+ */
+export async function closingOnError<L extends { close(): Promise<void> }>(log: L, wire: () => Promise<OpenedBackend>): Promise<OpenedBackend> {
+  try {
+    return await wire();
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
+}

@@ -1,5 +1,5 @@
 import { retryOpening } from '../../log/busy-retry';
-import { urlPath, type Backend } from '../../projections/backend';
+import { urlPath, closingOnError, type Backend } from '../../projections/backend';
 import * as path from 'node:path';
 import { personalSpec, uniqueSpec } from '../../projections/config';
 import { finishPersonalOpen, openPersonalLog, revealingHook } from '../../log/personal';
@@ -29,7 +29,7 @@ export const fileBackend: Backend = {
     const { inner, log, shredder } = await openPersonalLog(personalSpec(options.schema), options.keys ?? path.join(dir, KEYS_FILE), false, (personal) =>
       FileEventLog.open(dir, { durability: options.durability, unique: personal.unique(uniqueSpec(options.schema)), secureDelete: personal.secureDelete }),
     );
-    try {
+    return closingOnError(log, async () => {
       const projections = await retryOpening(dir, () => new SqliteProjectionStore(inner.db, options.schema));
       const apply = revealingHook(shredder, (events) => projections.applyInline(events));
       inner.applyAfterIndexing((events) => {
@@ -49,10 +49,7 @@ export const fileBackend: Backend = {
           await log.close();
         },
       };
-    } catch (error) {
-      await log.close();
-      throw error;
-    }
+    });
   },
   contexts(url) {
     const base = logDir(url);

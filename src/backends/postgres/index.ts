@@ -1,5 +1,5 @@
 import { CorruptError, InvalidInputError } from '../../log/errors';
-import type { Backend } from '../../projections/backend';
+import { closingOnError, type Backend } from '../../projections/backend';
 import { personalSpec, uniqueSpec } from '../../projections/config';
 import { PostgresEventLog } from './postgres-log';
 import { PostgresProjectionStore } from './projection-store';
@@ -36,7 +36,7 @@ export const postgresBackend: Backend = {
       );
     }
     const log = await PostgresEventLog.open(url, { durability: options.durability, unique: uniqueSpec(options.schema) });
-    try {
+    return closingOnError(log, async () => {
       const projections = await PostgresProjectionStore.open(log.pool, log.schema, options.schema);
       // A store found behind its log (a rebuild's swap, a writer of another version) is brought level in the same transaction.
       log.applyInAppend(async (client, events) => {
@@ -55,10 +55,7 @@ export const postgresBackend: Backend = {
           await log.close();
         },
       };
-    } catch (error) {
-      await log.close();
-      throw error;
-    }
+    });
   },
   contexts(url) {
     const base = parsePostgresUrl(url).schema;

@@ -16,7 +16,7 @@ import type {
   SubscriberKind,
   UserProjectionHandler,
 } from '../../projections/projection-store';
-import { buildSnapshot } from '../../projections/sqlite/snapshot';
+import { findAtSnapshot } from '../../projections/sqlite/snapshot';
 import { advanceCheckpoint, applyEvents, readCheckpoint, saveCheckpoint } from './projection-apply';
 import { PgCountQueries } from './projection-counts';
 import { pagedFind } from './projection-paged-find';
@@ -181,12 +181,7 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
 
   /** Folds the log up to `at` into an in-memory SQLite snapshot (the SQLite store's code) and answers there. */
   async findAt(log: EventLog, at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>> {
-    const snapshot = await buildSnapshot(log, this.schema, at);
-    try {
-      return snapshot.queries.find(type, query, full);
-    } finally {
-      snapshot.close();
-    }
+    return findAtSnapshot(log, this.schema, at, type, query, full);
   }
 
   counts(): Promise<Record<string, number>> {

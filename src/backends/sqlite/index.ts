@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { retryOpening } from '../../log/busy-retry';
-import { urlPath, type Backend } from '../../projections/backend';
+import { urlPath, closingOnError, type Backend } from '../../projections/backend';
 import { personalSpec, uniqueSpec } from '../../projections/config';
 import { finishPersonalOpen, openPersonalLog, revealingHook } from '../../log/personal';
 import { SqliteProjectionStore } from '../../projections/sqlite/sqlite-projection-store';
@@ -26,7 +26,7 @@ export const sqliteBackend: Backend = {
     const { inner, log, shredder } = await openPersonalLog(personalSpec(options.schema), keys, options.keys === undefined, (personal) =>
       SqliteEventLog.open(file, { durability: options.durability, unique: personal.unique(uniqueSpec(options.schema)), secureDelete: personal.secureDelete }),
     );
-    try {
+    return closingOnError(log, async () => {
       const projections = await retryOpening(file, () => new SqliteProjectionStore(inner.db, options.schema));
       inner.applyInAppend(revealingHook(shredder, (events) => projections.applyInline(events)));
       await projections.catchUp(log);
@@ -43,10 +43,7 @@ export const sqliteBackend: Backend = {
           await log.close();
         },
       };
-    } catch (error) {
-      await log.close();
-      throw error;
-    }
+    });
   },
   contexts(url) {
     const file = filePath(url);

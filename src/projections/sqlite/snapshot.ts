@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { EventLog } from '../../log/event-log';
 import type { StoreSchema } from '../config';
 import { foldLog, type FoldLimit, type ProgressFn } from '../fold';
+import type { FindQuery, ObjectRecord, Page } from '../projection-store';
 import { ProjectionQueries } from './queries';
 import { writeFold } from './rebuild';
 import { CURRENT_STATE, FULL_TEXT, LIVE, ensureProjectionTables } from './tables';
@@ -35,5 +36,15 @@ export async function buildSnapshot(log: EventLog, schema: StoreSchema, limit: F
   } catch (error) {
     db.close();
     throw error;
+  }
+}
+
+/** One page as the live tables would have answered at `at`: folds the log into an in-memory snapshot, queries it, closes it. */
+export async function findAtSnapshot(log: EventLog, schema: StoreSchema, at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>> {
+  const snapshot = await buildSnapshot(log, schema, at);
+  try {
+    return snapshot.queries.find(type, query, full);
+  } finally {
+    snapshot.close();
   }
 }

@@ -26,7 +26,7 @@ import { pagedFind } from './paged-find';
 import { checkParity } from './parity';
 import { ProjectionQueries } from './queries';
 import { blueGreenRebuild } from './rebuild';
-import { buildSnapshot } from './snapshot';
+import { findAtSnapshot } from './snapshot';
 import { SubscriberCheckpoints, listCheckpoints } from './subscriber-checkpoints';
 import { CURRENT_STATE, FULL_TEXT, LIVE, ensureProjectionTables } from './tables';
 import { writeTransaction } from './transactions';
@@ -230,12 +230,7 @@ export class SqliteProjectionStore implements ProjectionStore<SqliteProjectionTr
   }
 
   async findAt(log: EventLog, at: FoldLimit, type: string, query: FindQuery, full: boolean): Promise<Page<string | ObjectRecord>> {
-    const snapshot = await buildSnapshot(log, this.schema, at);
-    try {
-      return snapshot.queries.find(type, query, full);
-    } finally {
-      snapshot.close();
-    }
+    return findAtSnapshot(log, this.schema, at, type, query, full);
   }
 
   async counts(): Promise<Record<string, number>> {
