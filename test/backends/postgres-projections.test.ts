@@ -13,13 +13,11 @@ import { foldLog, foldParity } from '../../src/projections/fold';
 import type { FilterClause, FindQuery, ReadBudget } from '../../src/projections/projection-store';
 import { SCHEMA } from '../conformance/context';
 import { projectionStoreCases } from '../conformance/projection-store';
-import { postgresProjectionCaps } from './postgres/pg-fixture';
+import { pgUrl, postgresProjectionCaps } from './postgres/pg-fixture';
 
-const url = process.env.OSIS_PG_URL;
+const url = pgUrl();
 
-if (!url) {
-  console.log('PostgreSQL projection suite NOT RUN: set OSIS_PG_URL (e.g. OSIS_PG_URL=postgres://postgres@127.0.0.1:5432/postgres) to run it.');
-} else {
+if (url) {
   describe('postgres projection store', () => {
     const pool = new Pool({ connectionString: url, max: 8 });
     const schemas: string[] = [];

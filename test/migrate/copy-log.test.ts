@@ -4,7 +4,7 @@ import { openStore, type Store } from '../../src';
 import { copyLog } from '../../src/migrate';
 import { tempDir } from '../helpers/temp';
 import { expectCode } from '../helpers/expect-error';
-import { PgSchemas } from '../backends/postgres/pg-fixture';
+import { PgSchemas, pgUrl } from '../backends/postgres/pg-fixture';
 
 const SCHEMA = { types: { user: { index: ['country'], unique: ['email'], text: ['name'] } } };
 
@@ -20,7 +20,8 @@ async function fill(store: Store): Promise<void> {
 describe('copyLog', function () {
   this.timeout(120_000);
   // PostgreSQL pairs run when OSIS_PG_URL is set (each store on its own schema, dropped after).
-  const pg = process.env.OSIS_PG_URL ? new PgSchemas(process.env.OSIS_PG_URL) : undefined;
+  const pgServer = pgUrl();
+  const pg = pgServer ? new PgSchemas(pgServer) : undefined;
   after(() => pg?.dropAll());
   const urls = {
     file: () => `file:${path.join(tempDir(), 'log')}`,
