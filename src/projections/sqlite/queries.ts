@@ -4,21 +4,15 @@ import { indexedFields, type StoreSchema } from '../config';
 import { terms } from './bm25';
 import { ChampionLists } from './champions';
 import { toFtsExpression } from './fts-query';
-import { LIVE, ftsTable, indexValue } from './tables';
+import { LIVE, ftsTable, indexValue, type ObjectRow } from './tables';
 import type { FilterOp, FilterClause, ObjectRecord, Page, FindQuery } from '../projection-store';
 export type { FilterOp, FilterClause, ObjectRecord, Page, FindQuery } from '../projection-store';
 
 const SQL_OP: Record<Exclude<FilterOp, 'in' | 'ne'>, string> = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' };
 const RECORD_COLUMNS = 'o.sid, o.data, o.version, o.position, o.created_at, o.updated_at';
 
-interface RecordRow {
-  sid: string;
-  data: string;
-  version: number;
-  position: number;
-  created_at: number;
-  updated_at: number;
-}
+/** The columns of `objects` a record read selects (RECORD_COLUMNS). */
+type RecordRow = Omit<ObjectRow, 'id' | 'type'>;
 
 /** Read-side queries over the current-state and full-text projections. Values are always bound. */
 export class ProjectionQueries {
