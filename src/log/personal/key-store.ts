@@ -106,9 +106,18 @@ export function newKeyId(): string {
   return randomBytes(8).toString('hex');
 }
 
-/** A new 256-bit data key. */
-export function newDataKey(): DataKey {
-  return { id: newKeyId(), key: randomBytes(32) };
+/**
+ * `count` new 256-bit data keys from one draw of the system's random generator. Their ids share a random
+ * 64-bit prefix and end in their index (`PREFIX.INDEX`), so a key store inserts a batch next to each
+ * other in its index instead of at `count` random places. Each key is its own buffer (zeroed alone when
+ * destroyed).
+ */
+export function newDataKeys(count: number): DataKey[] {
+  const random = randomBytes(8 + 32 * count);
+  const prefix = random.subarray(0, 8).toString('hex');
+  const keys = Array.from({ length: count }, (_, i) => ({ id: `${prefix}.${i.toString(36)}`, key: Buffer.from(random.subarray(8 + 32 * i, 40 + 32 * i)) }));
+  random.fill(0);
+  return keys;
 }
 
 /** Keys in this process's memory (the `memory:` backend). */
@@ -125,7 +134,7 @@ export class MemoryKeyStore implements KeyStore {
     return this.keys.get(id);
   }
   createKeys(count: number): DataKey[] {
-    const created = Array.from({ length: count }, newDataKey);
+    const created = newDataKeys(count);
     for (const k of created) this.keys.set(k.id, k.key);
     return created;
   }

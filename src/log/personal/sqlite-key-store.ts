@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { retryOpening } from '../busy-retry';
 import { UnavailableError } from '../errors';
 import { makeDirs } from '../make-dirs';
-import { mergePersonal, newDataKey, type DataKey, type ErasedValue, type Erasure, type KeyStore, type PendingErasure } from './key-store';
+import { mergePersonal, newDataKeys, type DataKey, type ErasedValue, type Erasure, type KeyStore, type PendingErasure } from './key-store';
 
 const KEY_SCHEMA = `
 CREATE TABLE IF NOT EXISTS osis_keys (id TEXT PRIMARY KEY, key BLOB NOT NULL) WITHOUT ROWID;
@@ -104,7 +104,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   createKeys(count: number): DataKey[] {
-    const created = Array.from({ length: count }, newDataKey);
+    const created = newDataKeys(count);
     this.db.transaction(() => {
       for (const k of created) this.s.insertKey.run(k.id, k.key);
     }).immediate();
