@@ -132,6 +132,14 @@ export function parityHash(objects: Iterable<{ type: string; sid: string; versio
   return createHash('sha256').update(sum).update(String(count)).digest('hex');
 }
 
+/**
+ * Give every live object of a fold its stored JSON text (folds of logs that store another encoding hold
+ * only decoded data), so the parity hash and the table writes of a rebuild stringify each object once.
+ */
+export function fillJson(folded: FoldedLog): void {
+  for (const object of folded.objects.values()) if (object.data !== null && object.json === undefined) object.json = JSON.stringify(object.data);
+}
+
 /** The parity hash of a fold's live objects. */
 export function foldParity(folded: FoldedLog): string {
   return parityHash(liveObjects(folded.objects.values()));

@@ -3,7 +3,7 @@ import { CorruptError } from '../../log/errors';
 import type { EventLog } from '../../log/event-log';
 import type { StoreSchema } from '../config';
 import { CurrentStateProjection } from './current-state';
-import { foldLog, foldParity, type FoldedLog, type ProgressFn } from '../fold';
+import { fillJson, foldLog, foldParity, type FoldedLog, type ProgressFn } from '../fold';
 import { FullTextProjection } from './fulltext';
 import { CURRENT_STATE, FULL_TEXT, LIVE, SHADOW, championTables, dropProjectionTables, ensureProjectionTables, ftsTable, ftsTables, typeOfTable, typeTable, type TableNames } from './tables';
 import { withRebuildLease, type RebuildLease } from './rebuild-lease';
@@ -65,6 +65,7 @@ async function rebuildUnderLease(db: Database.Database, schema: StoreSchema, log
   try {
     await lease.beat();
     const folded = await foldLog(log, {}, onProgress);
+    fillJson(folded);
     // The fold is deterministic over an immutable log prefix, so its own parity is what a second fold
     // up to the same position would give; the tables, written separately, are checked against it.
     const expected = foldParity(folded);
