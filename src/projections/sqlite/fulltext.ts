@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { fullTextBody, type StoreSchema } from '../config';
 import { FULL_TEXT, LIVE, championTables, ftsTable, ftsTables, type ObjectRow, type TableNames } from './tables';
-import { ChampionLists, type ChampionBuilder } from './champions';
+import { bulkChampions, type BulkChampions, type BulkLists } from './champion-bulk';
+import { ChampionLists } from './champions';
 import { writeTransaction } from './transactions';
 
 /**
@@ -20,7 +21,7 @@ export class FullTextProjection {
   private readonly readSchemaVersion;
   /** The champion lists kept beside the FTS5 tables (see champions.ts). */
   readonly champions: ChampionLists;
-  private bulk: ChampionBuilder | undefined;
+  private bulk: BulkChampions | undefined;
 
   constructor(private readonly db: Database.Database, private readonly schema: StoreSchema, private readonly names: TableNames = LIVE) {
     this.readSchemaVersion = db.prepare('PRAGMA schema_version').pluck();
@@ -63,15 +64,31 @@ export class FullTextProjection {
     this.champions.remove(type, id);
   }
 
-  /** Start a rebuild's bulk indexing: champion lists are collected in memory until `finishBulk`. */
-  startBulk(): void {
-    this.bulk = this.champions.builder();
+  /**
+   * Start a rebuild's bulk indexing of `objects` objects: champion lists are collected beside it (on a
+   * worker thread when the rebuild is big) until `finishBulk`.
+   */
+  startBulk(objects: number): void {
+    this.bulk?.dispose();
+    this.bulk = bulkChampions(objects);
   }
 
-  /** Write the champion lists collected since `startBulk` (inside the caller's transaction). */
-  finishBulk(): void {
-    this.bulk?.write();
+  /** The champion lists collected since `startBulk`, to hand to `writeBulk`. */
+  async finishBulk(): Promise<BulkLists> {
+    const bulk = this.bulk;
     this.bulk = undefined;
+    return bulk ? bulk.finish() : new Map();
+  }
+
+  /** Stop a bulk indexing that failed. */
+  abandonBulk(): void {
+    this.bulk?.dispose();
+    this.bulk = undefined;
+  }
+
+  /** Write the champion lists of a bulk indexing (inside the caller's transaction). */
+  writeBulk(lists: BulkLists): void {
+    for (const [type, terms] of lists) if (terms.size > 0) this.champions.write(type, terms);
   }
 
   /**

@@ -26,17 +26,22 @@ function writers(db: Database.Database, schema: StoreSchema, names: TableNames) 
 export async function writeFold(db: Database.Database, schema: StoreSchema, names: TableNames, folded: FoldedLog, lease?: RebuildLease): Promise<number> {
   const { currentState, fulltext } = writers(db, schema, names);
   const live = [...folded.objects.values()].filter((o) => o.data !== null);
-  fulltext.startBulk();
-  for (let i = 0; i < live.length; i += WRITE_BATCH) {
-    await lease?.beat();
-    await writeTransaction(db, () => {
-      for (const object of live.slice(i, i + WRITE_BATCH)) {
-        const id = currentState.writeFolded(object)!;
-        fulltext.index(object.type, id, object.data!, true);
-      }
-    });
+  fulltext.startBulk(live.length);
+  try {
+    for (let i = 0; i < live.length; i += WRITE_BATCH) {
+      await lease?.beat();
+      await writeTransaction(db, () => {
+        for (const object of live.slice(i, i + WRITE_BATCH)) {
+          const id = currentState.writeFolded(object)!;
+          fulltext.index(object.type, id, object.data!, true);
+        }
+      });
+    }
+    const lists = await fulltext.finishBulk();
+    await writeTransaction(db, () => fulltext.writeBulk(lists));
+  } finally {
+    fulltext.abandonBulk();
   }
-  await writeTransaction(db, () => fulltext.finishBulk());
   return live.length;
 }
 
