@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { startServer } from '../service';
 import { openStore } from '../index';
-import { BENCH_TYPE, RARE_TERMS, bulkSid } from './data';
+import { BENCH_TYPE, COMMON_TERM, RARE_TERMS, bulkSid } from './data';
 import { insertIntoSqliteLog } from './loader';
 
 /** Options of `runWebBench`. */
@@ -84,6 +84,7 @@ export async function runWebBench(options: WebBenchOptions = {}): Promise<WebBen
         `/t/${BENCH_TYPE}?tag=alpha&tag=beta`,
         `/t/${BENCH_TYPE}?q=${RARE_TERMS[0]}`,
         `/t/${BENCH_TYPE}?q=${RARE_TERMS[0]}&tag=gamma`,
+        `/t/${BENCH_TYPE}?q=${COMMON_TERM}`,
         `/t/${BENCH_TYPE}/${middle}`,
         `/t/${BENCH_TYPE}/${middle}?at=1`,
         '/log',

@@ -37,6 +37,11 @@ export interface FindQuery {
   filter: readonly FilterClause[];
   /** Full-text query; when given, results are ranked (BM25 or the store's equivalent) and paged by offset. */
   text?: string;
+  /**
+   * With `text`: the matches in the order the objects began their current life instead of ranked (a
+   * cheap sample of a search, as the web UI's facets take; no work per match beyond the page).
+   */
+  unranked?: boolean;
   limit: number;
   afterSid?: string;
   offset?: number;

@@ -135,6 +135,20 @@ export function projectionStoreCases(fixture: ProjectionFixture): void {
       expect((await p.find('user', query({ text: 'alpha' }), false)).items).to.have.members(['a', 'b', 'c']);
     });
 
+    it('gives full-text matches unranked in creation order when asked (a sample that costs only its page), with filters and offsets', async () => {
+      await append([user('c', { name: 'alpha beta gamma delta', country: 'be' }), user('a', { name: 'alpha alpha alpha', country: 'nl' }), user('b', { name: 'alpha', country: 'be' })]);
+      await append([user('d', { bio: 'gamma' })]);
+      const p = backend.projections;
+      expect((await p.find('user', query({ text: 'alpha' }), false)).items, 'ranked').to.deep.equal(['a', 'b', 'c']);
+      expect((await p.find('user', query({ text: 'alpha', unranked: true }), false)).items, 'unranked').to.deep.equal(['c', 'a', 'b']);
+      const first = await p.find('user', query({ text: 'alpha', unranked: true, limit: 2 }), false);
+      expect(first.items).to.deep.equal(['c', 'a']);
+      const rest = await p.find('user', query({ text: 'alpha', unranked: true, limit: 2, offset: first.nextOffset }), false);
+      expect(rest).to.deep.equal({ items: ['b'] });
+      const filtered = await p.find('user', query({ text: 'alpha', unranked: true, filter: [{ field: 'country', op: 'eq', value: 'be' }] }), false);
+      expect(filtered.items).to.deep.equal(['c', 'b']);
+    });
+
     it('answers a page as of a log position or a moment (at), without touching the live tables', async () => {
       await append([user('a', { country: 'be' })]);
       await append([update('a', { country: 'nl' }), user('b', { country: 'be' })]);

@@ -122,7 +122,7 @@ export class PgProjectionQueries {
     const where = [`o.type = ${p.add(type)}`, `o.tsv @@ ${q}`, ...query.filter.map((c) => this.clause(type, c, p))];
     const sql =
       `SELECT ${full ? RECORD_COLUMNS : 'o.sid'} FROM ${this.t.objects} o WHERE ${where.join(' AND ')} ` +
-      `ORDER BY ts_rank_cd(o.tsv, ${q}, 1) DESC, o.id LIMIT ${p.add(query.limit + 1)} OFFSET ${p.add(query.offset ?? 0)}`;
+      `ORDER BY ${query.unranked ? '' : `ts_rank_cd(o.tsv, ${q}, 1) DESC, `}o.id LIMIT ${p.add(query.limit + 1)} OFFSET ${p.add(query.offset ?? 0)}`;
     const result = await this.db.query(sql, p.values);
     return result.rows.map((r) => (full ? toRecord(r) : r.sid));
   }

@@ -66,8 +66,8 @@ export class ProjectionQueries {
       if (!this.ftsExists.get(table)) return { items: [] };
       const expression = toFtsExpression(query.text);
       const offset = query.offset ?? 0;
-      const champions = query.filter.length === 0 ? this.fromChampions(type, query.text, offset, query.limit, columns) : undefined;
-      const sql = rankedSql(table, columns, query.filter.length === 0 ? undefined : where.join(' AND '));
+      const champions = query.filter.length === 0 && !query.unranked ? this.fromChampions(type, query.text, offset, query.limit, columns) : undefined;
+      const sql = (query.unranked ? matchesSql : rankedSql)(table, columns, query.filter.length === 0 ? undefined : where.join(' AND '));
       const rows = champions ?? this.run(sql, query.filter.length === 0 ? [expression, query.limit + 1, offset, type] : [expression, ...params, query.limit + 1, offset]);
       const more = rows.length > query.limit;
       const items = rows.slice(0, query.limit).map((r) => (full ? toRecord(r as RecordRow) : (r as { sid: string }).sid));
@@ -213,6 +213,20 @@ export function rankedSql(table: string, columns: string, where: string | undefi
     `SELECT ${columns} FROM ${table} f CROSS JOIN objects o ON o.id = f.rowid ` +
     `WHERE ${table} MATCH ? AND ${where} ORDER BY f.rank, f.rowid LIMIT ? OFFSET ?`
   );
+}
+
+/**
+ * Full-text matches in rowid order (FTS5's own order without `rank`: the creation order of the objects'
+ * current lives), so a page costs what it returns. Same parameters as `rankedSql`.
+ */
+export function matchesSql(table: string, columns: string, where: string | undefined): string {
+  if (where === undefined) {
+    return (
+      `SELECT ${columns} FROM (SELECT rowid AS id FROM ${table} WHERE ${table} MATCH ? ORDER BY rowid LIMIT ? OFFSET ?) f ` +
+      `CROSS JOIN objects o ON o.id = f.id WHERE o.type = ? ORDER BY f.id`
+    );
+  }
+  return `SELECT ${columns} FROM ${table} f CROSS JOIN objects o ON o.id = f.rowid WHERE ${table} MATCH ? AND ${where} ORDER BY f.rowid LIMIT ? OFFSET ?`;
 }
 
 function sidOf(item: string | ObjectRecord): string {

@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../../../log/errors';
 import { indexValue, indexedFields } from '../../library/schema';
 import { encodeCursor } from '../../library/cursor';
-import { formatScalar, parseScalar } from '../../library/filter';
+import { formatScalar, parseFilter, parseScalar } from '../../library/filter';
 import { html, type Html } from '../html';
 import { cellText, ctx, href, num, page, segment } from '../layout';
 import type { PageInput } from './page-input';
@@ -79,18 +79,28 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
       facets.push({ field, scope: 'type', too_many: facet.distinct > FACET_MAX_DISTINCT, values: facet.values.map((v) => ({ ...v, selected: false })) });
     }
   } else {
-    const sample = await collection._find({ filter, ...text, limit: MATCH_SAMPLE });
-    const complete = sample.next_cursor === undefined;
+    let sample: string[];
+    let complete: boolean;
+    if (q === null) {
+      const page = await collection._find({ filter, limit: MATCH_SAMPLE });
+      [sample, complete] = [page.items, page.next_cursor === undefined];
+    } else {
+      // The ranked page is asked for itself (champion lists answer a frequent word without ranking every
+      // match); the facets and the count take the first matches unranked, which costs only the sample.
+      found = await collection._find_full({ filter, text: q, limit, ...(cursor ? { cursor } : {}) });
+      const page = await projections.find(type, { filter: parseFilter(filter), text: q, unranked: true, limit: MATCH_SAMPLE }, false);
+      [sample, complete] = [page.items as string[], page.nextOffset === undefined];
+    }
     const single = q === null && fields.length === 1 && filters[fields[0]].length === 1 ? indexValue(filters[fields[0]][0]) : undefined;
-    matches = single !== undefined ? { count: await projections.countOf(type, fields[0], single), exact: true } : { count: sample.items.length, exact: complete };
-    const byField = await projections.facetsOf(type, sample.items);
+    matches = single !== undefined ? { count: await projections.countOf(type, fields[0], single), exact: true } : { count: sample.length, exact: complete };
+    const byField = await projections.facetsOf(type, sample);
     facets = facetFields.map((field) => ({
       field,
       scope: complete ? 'matches' : 'first_matches',
       too_many: false,
       values: (byField.get(field) ?? []).slice(0, FACET_VALUES).map((v) => ({ ...v, selected: selected(field, v.value) })),
     }));
-    if (cursor === null) found = await firstPage(input, type, sample.items, limit, q !== null, complete);
+    if (cursor === null && q === null) found = await firstPage(input, type, sample, limit, complete);
   }
   found ??= await collection._find_full({ filter, ...text, limit, ...(cursor ? { cursor } : {}) });
   const rows = found.items as Array<Record<string, unknown>>;
@@ -111,8 +121,8 @@ export async function loadType(input: PageInput, type: string): Promise<TypeData
   };
 }
 
-/** The first page of a search, taken from the head of its sample (same order, same cursor as `_find_full` gives). */
-async function firstPage(input: PageInput, type: string, sids: string[], limit: number, ranked: boolean, complete: boolean): Promise<{ items: unknown[]; next_cursor?: string }> {
+/** The first page of a filtered list, taken from the head of its sample (same order, same cursor as `_find_full` gives). */
+async function firstPage(input: PageInput, type: string, sids: string[], limit: number, complete: boolean): Promise<{ items: unknown[]; next_cursor?: string }> {
   const projections = input.store.projections;
   const items: unknown[] = [];
   for (const sid of sids.slice(0, limit)) {
@@ -121,7 +131,7 @@ async function firstPage(input: PageInput, type: string, sids: string[], limit: 
   }
   const more = sids.length > limit || !complete;
   if (!more || items.length === 0) return { items };
-  return { items, next_cursor: encodeCursor(ranked ? { offset: limit } : { afterSid: sids[limit - 1] }) };
+  return { items, next_cursor: encodeCursor({ afterSid: sids[limit - 1] }) };
 }
 
 function pageLimit(raw: string | null): number {
