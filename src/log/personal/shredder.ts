@@ -36,22 +36,66 @@ export class Shredder {
   private readonly sealedValues = new Map<string, unknown>();
   private readonly sealedData = new WeakMap<object, ObjectData>();
 
-  constructor(readonly keys: KeyStore, readonly spec: PersonalSpec) {
-    this.refresh();
-  }
+  /** Call `refresh` once before use (`shredderFor` does). */
+  constructor(readonly keys: KeyStore, readonly spec: PersonalSpec) {}
 
   /** True when `type` declares personal fields. */
   isPersonal(type: string): boolean {
     return (this.spec[type]?.length ?? 0) > 0;
   }
 
-  /** Drop cached keys and erasures when the key store's epoch moved (someone destroyed keys). */
-  refresh(): void {
-    const epoch = this.keys.epoch();
+  /**
+   * Drop cached bindings and reload erasures when the key store's epoch moved (someone, maybe on another
+   * host, destroyed keys). One read of the key store; run once per read or append batch.
+   */
+  async refresh(): Promise<void> {
+    const epoch = await this.keys.epoch();
     if (epoch === this.seenEpoch) return;
+    const erased = await this.keys.erasures();
     this.seenEpoch = epoch;
     this.bound.clear();
-    this.erased = this.keys.erasures();
+    this.erased = erased;
+  }
+
+  /** Make `reveal` able to open the events' envelopes (keys on a server are fetched once per batch). */
+  async loadKeys(events: readonly { data: ObjectData }[]): Promise<void> {
+    if (this.keys.preloads) await this.keys.load(this.keyIdsOf(events));
+  }
+
+  /**
+   * The events with their personal values sealed (see `seal`). The keys they need are created first,
+   * durably (one key-store transaction for a batch of keys), then every event is sealed without a pause,
+   * so no other append can take the keys meanwhile.
+   */
+  async sealAll<E extends ProposedEvent>(events: readonly E[]): Promise<E[]> {
+    for (let need = this.keysNeeded(events); this.pool.length < need; need = this.keysNeeded(events)) {
+      const created = await this.keys.createKeys(Math.min(MAX_KEY_BATCH, Math.max(this.batch, need - this.pool.length)));
+      this.pool.push(...created);
+      this.batch = Math.min(MAX_KEY_BATCH, this.batch * 2);
+    }
+    return events.map((e) => this.seal(e));
+  }
+
+  /** How many keys sealing `events` takes from the pool: one per `created` event and per object with no bound key. */
+  private keysNeeded(events: readonly ProposedEvent[]): number {
+    let need = 0;
+    const fresh = new Set<string>();
+    for (const e of events) {
+      if (this.sealedFields(e).length === 0) continue;
+      const name = `${e.type}\0${e.sid}`;
+      if (e.kind === 'created' || (!this.bound.has(name) && !fresh.has(name))) {
+        need++;
+        fresh.add(name);
+      }
+    }
+    return need;
+  }
+
+  /** The personal fields of the event that `seal` encrypts. */
+  private sealedFields(event: ProposedEvent): string[] {
+    const fields = this.spec[event.type];
+    if (!fields || fields.length === 0 || event.kind === 'deleted' || event.kind === 'erased') return [];
+    return fields.filter((f) => event.data[f] !== undefined && event.data[f] !== null && !isEnvelope(event.data[f]));
   }
 
   /** Position of the latest `erased` event of the object, 0 when it was never erased. */
@@ -66,11 +110,12 @@ export class Shredder {
     this.bound.delete(name);
   }
 
-  /** The event with its personal field values sealed (a `created` event always gets a fresh key). */
-  seal<E extends ProposedEvent>(event: E): E {
-    const fields = this.spec[event.type];
-    if (!fields || fields.length === 0 || event.kind === 'deleted' || event.kind === 'erased') return event;
-    const present = fields.filter((f) => event.data[f] !== undefined && event.data[f] !== null && !isEnvelope(event.data[f]));
+  /**
+   * The event with its personal field values sealed (a `created` event always gets a fresh key). The
+   * keys come from the pool `sealAll` fills: call that, not this.
+   */
+  private seal<E extends ProposedEvent>(event: E): E {
+    const present = this.sealedFields(event);
     if (present.length === 0) return event;
     const key = this.keyFor(event.type, event.sid, event.kind === 'created');
     const data: ObjectData = { ...event.data };
@@ -88,11 +133,8 @@ export class Shredder {
     const name = `${type}\0${sid}`;
     const known = fresh ? undefined : this.bound.get(name);
     if (known) return known;
-    if (this.pool.length === 0) {
-      this.pool = this.keys.createKeys(this.batch);
-      this.batch = Math.min(MAX_KEY_BATCH, this.batch * 2);
-    }
-    const key = this.pool.pop()!;
+    const key = this.pool.pop();
+    if (!key) throw new Error('internal: no data key prepared (seal events through sealAll)');
     if (this.bound.size >= MAX_BINDINGS) this.bound.clear();
     this.bound.set(name, key);
     return key;
@@ -147,7 +189,7 @@ export class Shredder {
   }
 
   /** Every key id the events' envelopes name. */
-  keyIdsOf(events: readonly StoredEvent[]): string[] {
+  keyIdsOf(events: readonly { data: ObjectData }[]): string[] {
     const ids = new Set<string>();
     for (const e of events) for (const field in e.data) if (isEnvelope(e.data[field])) ids.add(envelopeKeyId(e.data[field] as { $enc: string }));
     return [...ids];
