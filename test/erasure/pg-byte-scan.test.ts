@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import * as path from 'node:path';
+import { copyLog } from '../../src/migrate';
+import { tempDir } from '../helpers/temp';
 import { openStore, type Store } from '../../src';
 import { PgSchemas, pgUrl } from '../backends/postgres/pg-fixture';
 import { grepRelations, schemaRelationFiles } from '../backends/postgres/relation-files';
@@ -59,6 +62,36 @@ if (base) {
         expect(report.unscanned).to.match(/PostgreSQL server .* no file of the store was scanned/);
       } finally {
         await store.close();
+      }
+    });
+
+    it('a copy of a sqlite store with an erased object into postgres: erased there, live values resealed, no erased byte in its relation files', async () => {
+      const source = await openStore(`sqlite:${path.join(tempDir(), 'src.db')}`, { schema: PERSONAL_SCHEMA, durability: 'normal' });
+      const url = schemas.freshUrl();
+      const schema = new URL(url).searchParams.get('schema')!;
+      try {
+        await fill(source);
+        await source.collection('user')._erase('target', { reason: 'before the copy' });
+        await copyLog(source, url, { durability: 'normal' });
+      } finally {
+        await source.close();
+      }
+      const copy = await openStore(url, { schema: PERSONAL_SCHEMA });
+      try {
+        const users = copy.collection('user');
+        expect(await users._exists('target')).to.equal(false);
+        expect((await users._history('target')).map((e) => e.kind)).to.deep.equal(['created', 'updated', 'erased']);
+        expect(JSON.stringify(await users._history('target'))).to.not.include('Xylophrax');
+        expect(await users._get('live')).to.include(LIVE);
+        const raw = (await rawEvents(copy)).find((e) => e.sid === 'live')!;
+        expect(raw.data.email, 'sealed under the copy\'s own keys').to.have.property('$enc');
+        await copy.rebuild();
+        expect((await users._find({ text: 'quendelmoor' })).items).to.deep.equal([]);
+        const files = await schemaRelationFiles(schemas, schema);
+        expect(grepRelations(files, NEEDLES)).to.deep.equal([]);
+        expect(grepRelations(files, [LIVE.name]).length).to.be.greaterThan(0);
+      } finally {
+        await copy.close();
       }
     });
 
