@@ -3,8 +3,17 @@ import { LockedError } from '../../log/errors';
 import { sqlState, wrapPgError } from './pg-errors';
 import { checkout } from './sql';
 
-/** How long a purge waits for its table locks before giving up (the erasure stays pending, finished at the next open). */
-export const PURGE_LOCK_TIMEOUT_MS = 30_000;
+/** The default of `purgeLockTimeoutMs()`. */
+export const DEFAULT_PURGE_LOCK_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a purge waits for its table locks before giving up with LOCKED (the erasure itself is done;
+ * its purge stays pending and is finished at the next open): 30 s, or `OSIS_PURGE_LOCK_TIMEOUT_MS`.
+ */
+export function purgeLockTimeoutMs(): number {
+  const configured = Number(process.env.OSIS_PURGE_LOCK_TIMEOUT_MS);
+  return Number.isFinite(configured) && configured > 0 ? Math.round(configured) : DEFAULT_PURGE_LOCK_TIMEOUT_MS;
+}
 
 /**
  * `VACUUM FULL` the tables (schema-qualified, quoted), one statement: each is rewritten into a new file
@@ -24,14 +33,18 @@ export async function vacuumFull(pool: Pool, tables: readonly string[], display:
     throw wrapPgError(error, 'purge failed', display);
   }
   let broken: Error | undefined;
+  const timeoutMs = purgeLockTimeoutMs();
   try {
-    await client.query(`SET lock_timeout = ${PURGE_LOCK_TIMEOUT_MS}`);
+    await client.query(`SET lock_timeout = ${timeoutMs}`);
     await client.query(`VACUUM FULL ${tables.join(', ')}`);
     await client.query('RESET lock_timeout');
   } catch (error) {
     broken = error instanceof Error ? error : new Error(String(error));
     if (sqlState(error) === '55P03') {
-      throw new LockedError(`purge of erased data waited more than ${PURGE_LOCK_TIMEOUT_MS} ms for its table locks at ${display}; it is finished at the next open`, error);
+      throw new LockedError(
+        `the object is erased, but the purge of its derived rows waited more than ${timeoutMs} ms for its table locks at ${display}; it is finished at the next open`,
+        error,
+      );
     }
     throw wrapPgError(error, 'purge failed', display);
   } finally {

@@ -130,6 +130,31 @@ if (base) {
       await expectCode(b.collection('user')._get('u1'), 'NOT_FOUND');
     });
 
+    it('a purge held off by a long transaction: _erase is LOCKED, the object is erased all the same, the purge finishes at the next open', async () => {
+      const url = schemas.freshUrl();
+      const schema = schemaOf(url);
+      const a = await host(url);
+      await a.collection('user')._new(ann, { sid: 'u5' });
+      const holder = await schemas.client();
+      const before = process.env.OSIS_PURGE_LOCK_TIMEOUT_MS;
+      process.env.OSIS_PURGE_LOCK_TIMEOUT_MS = '300';
+      try {
+        await holder.query(`BEGIN; SELECT count(*) FROM "${schema}".objects`); // holds ACCESS SHARE until COMMIT
+        const error = await expectCode(a.collection('user')._erase('u5'), 'LOCKED');
+        expect(error.message).to.include('the object is erased, but the purge').and.include('finished at the next open');
+        await expectCode(a.collection('user')._get('u5'), 'NOT_FOUND');
+        expect(JSON.stringify(await a.collection('user')._history('u5'))).to.not.include('Quorvex');
+        expect(await schemas.sql(`SELECT sid, stage FROM "${schema}".osis_erasing`)).to.deep.equal([{ sid: 'u5', stage: 'purge' }]);
+      } finally {
+        await holder.query('COMMIT').catch(() => undefined);
+        await holder.end();
+        if (before === undefined) delete process.env.OSIS_PURGE_LOCK_TIMEOUT_MS;
+        else process.env.OSIS_PURGE_LOCK_TIMEOUT_MS = before;
+      }
+      await host(url);
+      expect(await schemas.sql(`SELECT sid, stage FROM "${schema}".osis_erasing`)).to.deep.equal([]);
+    });
+
     describe('bad input: a precise error, nothing written', () => {
       const noSchema = async (url: string) => (await schemas.sql('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schemaOf(url)])).length === 0;
 
