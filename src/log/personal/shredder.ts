@@ -11,7 +11,7 @@ const FIRST_KEY_BATCH = 4;
 const MAX_KEY_BATCH = 256;
 /** Bound on remembered sealed values (the appends in flight need them; beyond it the map starts over). */
 const MAX_REMEMBERED = 4096;
-/** Bound on remembered object → key bindings (beyond it the map starts over: a new key per object). */
+/** Bound on remembered object → key bindings (beyond it the oldest is forgotten: its object's next update takes a new key). */
 const MAX_BINDINGS = 100_000;
 
 /**
@@ -25,6 +25,11 @@ export class Shredder {
   private batch = FIRST_KEY_BATCH;
   /** `type\0sid` → the key this process seals the object's updates with. */
   private readonly bound = new Map<string, DataKey>();
+  /**
+   * The bound keys by id: `reveal` falls back to them, so the events this process is appending open even if
+   * a key store that caches (PostgreSQL) dropped the key from its cache meanwhile.
+   */
+  private readonly boundById = new Map<string, Buffer>();
   private erased = new Map<string, number>();
   private seenEpoch = -1;
   /**
@@ -54,6 +59,7 @@ export class Shredder {
     const erased = await this.keys.erasures();
     this.seenEpoch = epoch;
     this.bound.clear();
+    this.boundById.clear();
     this.erased = erased;
   }
 
@@ -107,6 +113,8 @@ export class Shredder {
   noteErased(type: string, sid: string, position: number): void {
     const name = `${type}\0${sid}`;
     this.erased.set(name, Math.max(this.erased.get(name) ?? 0, position));
+    const key = this.bound.get(name);
+    if (key) this.boundById.delete(key.id);
     this.bound.delete(name);
   }
 
@@ -135,15 +143,28 @@ export class Shredder {
     if (known) return known;
     const key = this.pool.pop();
     if (!key) throw new Error('internal: no data key prepared (seal events through sealAll)');
-    if (this.bound.size >= MAX_BINDINGS) this.bound.clear();
+    // Forget the oldest binding (not all: the objects of the batch being sealed keep theirs, as `sealAll` counted).
+    if (this.bound.size >= MAX_BINDINGS) {
+      const [oldest, evicted] = this.bound.entries().next().value!;
+      this.bound.delete(oldest);
+      this.boundById.delete(evicted.id);
+    }
+    const before = this.bound.get(name);
+    if (before) this.boundById.delete(before.id);
     this.bound.set(name, key);
+    this.boundById.set(key.id, key.key);
     return key;
+  }
+
+  /** The live key with this id: the key store's, or one this process bound (and has not seen destroyed). */
+  private keyOf(id: string): Buffer | undefined {
+    return this.keys.key(id) ?? this.boundById.get(id);
   }
 
   /** A stored value as plaintext: an envelope opened (undefined when its key is gone), anything else as is. */
   reveal(field: string, stored: unknown): unknown {
     if (!isEnvelope(stored)) return stored;
-    const key = this.keys.key(envelopeKeyId(stored));
+    const key = this.keyOf(envelopeKeyId(stored));
     if (!key) return undefined;
     const known = this.sealedValues.get(stored.$enc);
     return known !== undefined ? known : unseal(key, field, stored);
@@ -152,7 +173,7 @@ export class Shredder {
   /** Data with every envelope opened; values that cannot be opened are left out. */
   revealData(data: ObjectData): ObjectData {
     const known = this.sealedData.get(data);
-    if (known && Object.keys(data).every((f) => !isEnvelope(data[f]) || this.keys.key(envelopeKeyId(data[f] as { $enc: string })))) return known;
+    if (known && Object.keys(data).every((f) => !isEnvelope(data[f]) || this.keyOf(envelopeKeyId(data[f] as { $enc: string })))) return known;
     let out: ObjectData | undefined;
     for (const field in data) {
       const value = data[field];
