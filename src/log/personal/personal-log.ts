@@ -115,13 +115,16 @@ export class PersonalEventLog implements EventLog {
     return finished;
   }
 
+  /**
+   * Every erasure of an object is an event of its own stream: the stream says up to where it is shredded
+   * (also while an erasure's keys are not destroyed yet), so this read needs no refresh from the key store
+   * (no round trip on PostgreSQL), and keys are loaded only for the events after the last erasure.
+   */
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
-    await this.shredder.refresh();
     const events = await this.inner.readStream(type, sid);
-    await this.shredder.loadKeys(events);
-    const last = events[events.length - 1];
-    // An `erased` event whose keys are not destroyed yet (being erased right now) shreds the history too.
-    const erasedAt = Math.max(this.shredder.erasedAt(type, sid), last?.kind === 'erased' ? last.position : 0);
+    let erasedAt = this.shredder.erasedAt(type, sid);
+    for (const e of events) if (e.kind === 'erased' && e.position > erasedAt) erasedAt = e.position;
+    await this.shredder.loadKeys(erasedAt === 0 ? events : events.filter((e) => e.position > erasedAt));
     return events.map((e) => this.shredder.revealEvent(e, erasedAt));
   }
 

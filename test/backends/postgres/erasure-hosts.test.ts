@@ -7,6 +7,7 @@ import { PERSONAL_SCHEMA, rawEvents } from '../../conformance/erasure';
 import { expectCode } from '../../helpers/expect-error';
 import { tempDir } from '../../helpers/temp';
 import { PgSchemas, pgUrl, withSchema } from './pg-fixture';
+import { grepRelations, schemaRelationFiles } from './relation-files';
 
 const base = pgUrl();
 const ann = { name: 'Annabel Quorvex', email: 'annabel.quorvex@example.org', phone: '+32 470 11 22 33', country: 'be', bio: 'likes chess' };
@@ -153,6 +154,33 @@ if (base) {
       }
       await host(url);
       expect(await schemas.sql(`SELECT sid, stage FROM "${schema}".osis_erasing`)).to.deep.equal([]);
+    });
+
+    it('a snapshot older than the erasure holds the purge off (the rewrite would keep rows it may see): LOCKED, then purged at the next open', async () => {
+      const url = schemas.freshUrl();
+      const schema = schemaOf(url);
+      const a = await host(url);
+      await a.collection('user')._new(ann, { sid: 'u6' });
+      const holder = await schemas.client();
+      const before = process.env.OSIS_PURGE_LOCK_TIMEOUT_MS;
+      process.env.OSIS_PURGE_LOCK_TIMEOUT_MS = '400';
+      try {
+        // A snapshot of the database taken before the erasure (another store's table: no lock on this one).
+        await holder.query('BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_class');
+        const error = await expectCode(a.collection('user')._erase('u6'), 'LOCKED');
+        expect(error.message).to.include('a transaction older than the erasure to end').and.include(`pid ${(holder as unknown as { processID: number }).processID}`);
+        await expectCode(a.collection('user')._get('u6'), 'NOT_FOUND');
+        expect(await schemas.sql(`SELECT sid, stage FROM "${schema}".osis_erasing`)).to.deep.equal([{ sid: 'u6', stage: 'purge' }]);
+      } finally {
+        await holder.query('COMMIT').catch(() => undefined);
+        await holder.end();
+        if (before === undefined) delete process.env.OSIS_PURGE_LOCK_TIMEOUT_MS;
+        else process.env.OSIS_PURGE_LOCK_TIMEOUT_MS = before;
+      }
+      await host(url);
+      expect(await schemas.sql(`SELECT sid, stage FROM "${schema}".osis_erasing`)).to.deep.equal([]);
+      const files = await schemaRelationFiles(schemas, schema);
+      expect(grepRelations(files, [ann.name, ann.email, 'quorvex'])).to.deep.equal([]);
     });
 
     describe('bad input: a precise error, nothing written', () => {
