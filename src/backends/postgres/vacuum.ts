@@ -18,9 +18,9 @@ export function purgeLockTimeoutMs(): number {
 /**
  * `VACUUM FULL` the tables (schema-qualified, quoted), one statement: each is rewritten into a new file
  * with its live rows only, its indexes and TOAST rebuilt, and the old files truncated at commit. This is
- * what removes deleted rows' bytes from PostgreSQL's table files: a plain VACUUM marks dead tuples free
- * but leaves their bytes in the page until new rows happen to overwrite them, and leaves index entries
- * (btree, GIN) in place (measured: see test/erasure/pg-byte-scan.test.ts).
+ * what removes deleted rows' bytes from PostgreSQL's table files: a plain VACUUM frees dead tuples'
+ * space for reuse without promising to erase it, and left index entries (btree, GIN) in place when
+ * measured (test/erasure/pg-byte-scan.test.ts).
  *
  * A rewrite copies "recently dead" rows too: rows deleted by a transaction that some snapshot still open
  * in the database might not see as committed. So it first waits until every transaction of the database
