@@ -2,7 +2,7 @@
 // (its purge rewrites the touched tables with VACUUM FULL), as same-run ratios against the same store without
 // personal fields (ratios, not absolute numbers, are what carry over between machines).
 //   OSIS_PG_URL=postgres://postgres@127.0.0.1:5432/postgres npx ts-node --transpile-only scripts/pg-erase-cost.ts [objects] [rounds]
-// `_new` one at a time (durability full and normal), `_get` and `_history` of random objects, alternating the
+// `_new` one at a time (durability full and normal), `_get`, `_history` and `_find` of random objects, rebuild (3 each), alternating the
 // two stores for `rounds` rounds (default 4) of `objects`/rounds each (default 2000); then `_erase` against
 // `_delete` of 5 objects in each store of that size. Schemas bench_<hex>, dropped at the end.
 import { randomBytes } from 'node:crypto';
@@ -57,6 +57,16 @@ async function main(): Promise<void> {
         await pair('_get', stores, perRound, (s, i) => s.collection('person')._get(pick(i)));
         await pair('_history', stores, perRound, (s, i) => s.collection('person')._history(pick(i)));
         await pair('_find text', stores, Math.ceil(perRound / 10), (s, i) => s.collection('person')._find({ text: `number${i}` }));
+        const rebuilds: [number[], number[]] = [[], []];
+        for (let r = 0; r < 3; r++) {
+          for (const s of [0, 1] as const) {
+            const t0 = performance.now();
+            await stores[s].rebuild();
+            rebuilds[s].push(performance.now() - t0);
+          }
+        }
+        const [rp, rq] = rebuilds.map(median);
+        console.log(`${`rebuild (${perRound * ROUNDS} objects)`.padEnd(34)} plain ${rp.toFixed(0)} ms  personal ${rq.toFixed(0)} ms  ratio ${(rq / rp).toFixed(3)}`);
         const ms: [number[], number[]] = [[], []];
         for (let i = 0; i < 5; i++) {
           const t0 = performance.now();
