@@ -21,6 +21,8 @@ export interface ErasedScanReport {
    * says nothing about them.
    */
   unscanned?: string;
+  /** Erasures begun whose purge has not finished (held off, or interrupted): finished at the next open. */
+  pending: number;
 }
 
 /** Every regular file under `paths` (files, or directories walked recursively), each once. */
@@ -52,6 +54,7 @@ export async function scanForErased(keys: KeyStore, paths: readonly string[]): P
     values: values.length,
     files: [],
     hits: [],
+    pending: (await keys.pendingErasures()).length,
   };
   const overlap = Math.max(0, ...values.map((v) => v.len)) - 1;
   for (const file of filesUnder(paths)) {

@@ -146,14 +146,16 @@ if (base) {
         await expectCode(a.collection('user')._get('u5'), 'NOT_FOUND');
         expect(JSON.stringify(await a.collection('user')._history('u5'))).to.not.include('Quorvex');
         expect(await schemas.sql(`SELECT sid, stage FROM "${schema}".osis_erasing`)).to.deep.equal([{ sid: 'u5', stage: 'purge' }]);
+        expect((await a.verifyErased()).pending, 'verify --erased reports the purge not done').to.equal(1);
       } finally {
         await holder.query('COMMIT').catch(() => undefined);
         await holder.end();
         if (before === undefined) delete process.env.OSIS_PURGE_LOCK_TIMEOUT_MS;
         else process.env.OSIS_PURGE_LOCK_TIMEOUT_MS = before;
       }
-      await host(url);
+      const b = await host(url);
       expect(await schemas.sql(`SELECT sid, stage FROM "${schema}".osis_erasing`)).to.deep.equal([]);
+      expect((await b.verifyErased()).pending).to.equal(0);
     });
 
     it('a snapshot older than the erasure holds the purge off (the rewrite would keep rows it may see): LOCKED, then purged at the next open', async () => {
