@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copyLog } from '../../src/migrate';
 import { tempDir } from '../helpers/temp';
@@ -60,6 +61,11 @@ if (base) {
         const report = await store.verifyErased();
         expect(report.files).to.deep.equal([]);
         expect(report.unscanned).to.match(/PostgreSQL server .* no file of the store was scanned/);
+        // the value hashes kept in PostgreSQL work: a plaintext copy planted in a local file is found
+        const planted = path.join(tempDir(), 'planted.txt');
+        fs.writeFileSync(planted, `leaked: ${TARGET.email}`);
+        const found = await store.verifyErased([planted]);
+        expect(found.hits.map((h) => [path.basename(h.file), h.offset, h.type, h.sid])).to.deep.include(['planted.txt', 8, 'user', 'target']);
       } finally {
         await store.close();
       }
