@@ -2,6 +2,7 @@ import { CorruptError } from '../../log/errors';
 import { finishErasures, openPersonalLogWith } from '../../log/personal';
 import { closingOnError, type Backend } from '../../projections/backend';
 import { personalSpec, uniqueSpec } from '../../projections/config';
+import { Coalescer } from './coalesce';
 import { openPgShredder, pgKeysUrl, purgeErased } from './personal';
 import { PostgresEventLog } from './postgres-log';
 import { PostgresProjectionStore } from './projection-store';
@@ -50,7 +51,9 @@ export const postgresBackend: Backend = {
         if (!(await projections.applyInAppend(client, opened, log))) throw new CorruptError(`the projections of ${inner.schema} could not be brought level with its log`);
       });
       await projections.openLevel(log);
-      if (shredder) await finishErasures(log, () => purgeErased(inner.pool, inner.schema, display, shredder));
+      // Erasures at the same moment share rewrites (see `Coalescer`): each waits for one that starts after it.
+      const purge = shredder && new Coalescer(() => purgeErased(inner.pool, inner.schema, display, shredder));
+      if (purge) await finishErasures(log, () => purge.run());
       return {
         log,
         projections,

@@ -81,6 +81,21 @@ if (base) {
       expect(keys[0].n, 'only u3 has a live key left (plus unused pooled keys)').to.be.greaterThan(0);
     });
 
+    it('ten erasures at once: all erased, no purge left pending, no erased byte in the relation files', async () => {
+      const url = schemas.freshUrl();
+      const a = await host(url);
+      const users = a.collection('user');
+      const person = (i: number) => ({ name: `Concurrent Zelmira${i}`, email: `zelmira${i}@example.org` });
+      for (let i = 0; i < 12; i++) await users._new(person(i), { sid: `c${i}` });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => users._erase(`c${i}`)));
+      for (let i = 0; i < 10; i++) await expectCode(users._get(`c${i}`), 'NOT_FOUND');
+      expect(await users._get('c11')).to.include(person(11));
+      expect(await schemas.sql(`SELECT * FROM "${schemaOf(url)}".osis_erasing`)).to.deep.equal([]);
+      const files = await schemaRelationFiles(schemas, schemaOf(url));
+      expect(grepRelations(files, Array.from({ length: 10 }, (_, i) => person(i).email))).to.deep.equal([]);
+      expect(grepRelations(files, [person(10).email, person(11).email])).to.have.length.greaterThan(0);
+    });
+
     it('an erasure interrupted after its erased event (a crashed host) is finished by the next host that opens', async () => {
       const url = schemas.freshUrl();
       const a = await host(url);
