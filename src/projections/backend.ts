@@ -40,13 +40,18 @@ export interface OpenedBackend {
   personal?: Readonly<Record<string, readonly string[]>>;
   /** Every file and directory that holds the store's bytes (log, projections, keys); none in memory. */
   files(): string[];
+  /** Where the store's bytes are that `files()` cannot name (a database server), as a sentence for `verify --erased`. */
+  unscanned?: string;
 }
 
 /** Options every backend's `open` takes. */
 export interface BackendOpenOptions {
   schema: StoreSchema;
   durability: Durability;
-  /** A SQLite file for the data keys instead of the store's default place (the `keys` option, `--keys`). */
+  /**
+   * Where the data keys live instead of the store's default place (the `keys` option, `--keys`): a SQLite
+   * file path, or on a `postgres://` store a `postgres://` URL.
+   */
   keys?: string;
 }
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { tempDir } from '../helpers/temp';
 import { osis } from './run-osis';
 import { assertDistIsCurrent } from '../reliability/helpers/dist';
+import { PgSchemas, pgUrl } from '../backends/postgres/pg-fixture';
 
 const SCHEMA = `[types.user]
 unique = ["email"]
@@ -77,4 +78,33 @@ describe('osis erase, verify --erased and --keys (built CLI)', function () {
     expect(help.stdout).to.include('--keys <url>');
     expect(osis(['verify', '--help']).stdout).to.include('--erased');
   });
+
+  const pg = pgUrl();
+  if (pg) {
+    const schemas = new PgSchemas(pg);
+    after(() => schemas.dropAll());
+
+    it('on postgres: erase works, verify --erased says no file of the store was scanned, and --keys must be a postgres:// URL', () => {
+      const cwd = tempDir('osis-erase-pg-');
+      fs.writeFileSync(path.join(cwd, 'osis.toml'), SCHEMA);
+      const store = ['--store', schemas.freshUrl()];
+      expect(osis([...store, 'new', 'user', '{"name":"Quintus Vellamy","email":"quintus@vellamy.example"}', '--sid', 'q1'], { cwd }).code).to.equal(0);
+      const erased = osis([...store, 'erase', 'user', 'q1', '--reason', 'request 7'], { cwd });
+      expect(erased.code, erased.stderr).to.equal(0);
+      expect(osis([...store, 'get', 'user', 'q1'], { cwd }).code).to.equal(3);
+      const history = osis([...store, 'history', 'user', 'q1'], { cwd }).lines.map((l) => JSON.parse(l));
+      expect(history.map((e) => e.kind)).to.deep.equal(['created', 'erased']);
+      expect(JSON.stringify(history)).to.not.include('Vellamy');
+      const verify = osis([...store, 'verify', '--erased'], { cwd });
+      expect(verify.code, verify.stderr).to.equal(0);
+      const report = JSON.parse(verify.lines[0]);
+      expect(report.erased).to.deep.include({ objects: 1, files: 0, hits: [] });
+      expect(report.erased.unscanned).to.include('no file of the store was scanned');
+      expect(verify.stderr).to.include('osis: note: ').and.include('no file of the store was scanned');
+      const sqliteKeys = osis([...store, '--keys', path.join(cwd, 'keys.db'), 'get', 'user', 'q1'], { cwd });
+      expect(sqliteKeys.code).to.equal(2);
+      expect(sqliteKeys.stderr).to.include('INVALID_INPUT').and.include('not shared between hosts');
+      expect(fs.existsSync(path.join(cwd, 'keys.db'))).to.equal(false);
+    });
+  }
 });

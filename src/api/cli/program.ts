@@ -13,7 +13,7 @@ export function buildProgram(version: string): Command {
     .version(version)
     .option('--store <url>', 'store URL: sqlite:PATH, file:DIR, postgres://USER@HOST:PORT/DB[?schema=NAME] or memory: (env OSIS_STORE; default sqlite:./data/osis.db)')
     .option('--schema <file>', 'schema TOML file (default ./osis.toml when present)')
-    .option('--keys <url>', 'where the data keys of personal fields live: sqlite:PATH (default: inside the store)')
+    .option('--keys <url>', 'where the data keys of personal fields live: sqlite:PATH, or postgres://… for a postgres store (default: inside the store)')
     .addOption(new Option('--durability <mode>', 'full: acknowledged writes survive power loss; normal: survive a crash').choices(['full', 'normal']))
     .showHelpAfterError('(run osis --help for usage)')
     .configureOutput({ outputError: usageError })

@@ -36,9 +36,10 @@ export interface OpenStoreOptions {
   /** `'full'` (default): an acknowledged write survives power loss. `'normal'`: survives a process crash. */
   durability?: Durability;
   /**
-   * Where the data keys of personal fields live: a SQLite file (`sqlite:PATH` or a path), so that log
-   * backups need not carry keys. Default: inside the store (the store's database on `sqlite:`,
-   * `DIR/keys.db` on `file:`, memory on `memory:`).
+   * Where the data keys of personal fields live: a SQLite file (`sqlite:PATH` or a path), or for a
+   * `postgres://` store a `postgres://` URL (its `?schema=`), so that log backups need not carry keys.
+   * Default: inside the store (the store's database on `sqlite:`, `DIR/keys.db` on `file:`, memory on
+   * `memory:`, tables of the store's schema on `postgres://`).
    */
   keys?: string;
 }
@@ -76,9 +77,12 @@ export async function openStore(url: string = DEFAULT_STORE_URL, options: OpenSt
   return new Store(await openBackend(url, { schema, durability, ...(keys !== undefined ? { keys } : {}) }), schema);
 }
 
-/** The key file a `keys` option names: `sqlite:PATH` or a plain path. */
+/** The key store a `keys` option names: a file for `sqlite:PATH` or a plain path; a `postgres://` URL as is (the backend checks it). */
 function keysPath(keys: unknown): string {
-  if (typeof keys !== 'string' || keys.length === 0 || keys.includes('\0')) throw new InvalidInputError('keys must be a SQLite file path or sqlite:PATH');
+  if (typeof keys !== 'string' || keys.length === 0 || keys.includes('\0')) {
+    throw new InvalidInputError('keys must be a SQLite file path or sqlite:PATH (or, for a postgres:// store, a postgres:// URL)');
+  }
+  if (/^postgres(ql)?:\/\//i.test(keys)) return keys;
   const file = keys.startsWith('sqlite:') ? keys.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : keys;
   if (file === '' || file === ':memory:') throw new InvalidInputError(`keys ${JSON.stringify(keys)}: name a file (a key store in memory would lose every key)`);
   return file;
@@ -245,14 +249,16 @@ export class Store {
   /**
    * Scan every file of the store (log, projections and their WALs, key store, and `extra` paths such as
    * exports and copies) for the plaintext of erased objects' personal values (`osis verify --erased`).
-   * Needs a store with personal data; a memory store has no files (only `extra` is scanned).
+   * Needs a store with personal data; a memory store has no files (only `extra` is scanned), and a
+   * PostgreSQL store's bytes are on its server: the report's `unscanned` says so.
    */
   async verifyErased(extra: readonly string[] = []): Promise<ErasedScanReport> {
     this.assertOpen();
     const keys = this.backend.keys;
     if (!keys) throw new InvalidInputError('this store has no personal fields and no key store: nothing was erased');
     await this.catchUp();
-    return scanForErased(keys, [...this.backend.files(), ...extra]);
+    const report = await scanForErased(keys, [...this.backend.files(), ...extra]);
+    return this.backend.unscanned ? { ...report, unscanned: this.backend.unscanned } : report;
   }
 
   /**

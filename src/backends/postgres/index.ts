@@ -1,6 +1,9 @@
-import { CorruptError, InvalidInputError } from '../../log/errors';
+import { CorruptError } from '../../log/errors';
+import { finishErasures, openPersonalLogWith } from '../../log/personal';
 import { closingOnError, type Backend } from '../../projections/backend';
 import { personalSpec, uniqueSpec } from '../../projections/config';
+import { Coalescer } from './coalesce';
+import { openPgShredder, pgKeysUrl, purgeErased } from './personal';
 import { PostgresEventLog } from './postgres-log';
 import { PostgresProjectionStore } from './projection-store';
 import { parsePostgresUrl } from './url';
@@ -28,28 +31,38 @@ export const postgresBackend: Backend = {
     return parsePostgresUrl(url).display;
   },
   async open(url, options) {
-    const personal = Object.entries(personalSpec(options.schema)).filter(([, fields]) => fields.length > 0);
-    if (personal.length > 0 || options.keys !== undefined) {
-      throw new InvalidInputError(
-        `${parsePostgresUrl(url).display}: personal fields (crypto-shredding erasure) need a key store, which the postgres backend does not have yet ` +
-          `(type ${personal[0]?.[0] ?? '?'} declares personal = [${personal[0]?.[1].join(', ') ?? ''}]); use sqlite:, file: or memory: for such types`,
-      );
-    }
-    const log = await PostgresEventLog.open(url, { durability: options.durability, unique: uniqueSpec(options.schema) });
+    const display = parsePostgresUrl(url).display;
+    const shredder = await openPgShredder(personalSpec(options.schema), pgKeysUrl(url, options.keys));
+    const { inner, log } = await openPersonalLogWith(shredder, (personal) =>
+      PostgresEventLog.open(url, {
+        durability: options.durability,
+        unique: personal.unique(uniqueSpec(options.schema)),
+        ...(shredder ? { openStored: (data) => shredder.loadKeys(data.map((d) => ({ data: d }))) } : {}),
+      }),
+    );
     return closingOnError(log, async () => {
-      const projections = await PostgresProjectionStore.open(log.pool, log.schema, options.schema);
-      // A store found behind its log (a rebuild's swap, a writer of another version) is brought level in the same transaction.
-      log.applyInAppend(async (client, events) => {
-        if (!(await projections.applyInAppend(client, events, log))) throw new CorruptError(`the projections of ${log.schema} could not be brought level with its log`);
+      const projections = await PostgresProjectionStore.open(inner.pool, inner.schema, options.schema);
+      // The log hands this hook sealed events: projections get them opened (the keys are this process's
+      // own, or loaded once per batch). A store found behind its log (a rebuild's swap, a writer of another
+      // version) is brought level in the same transaction, reading the gap through the opening log.
+      inner.applyInAppend(async (client, events) => {
+        if (shredder) await shredder.loadKeys(events);
+        const opened = shredder ? shredder.revealEvents(events) : events;
+        if (!(await projections.applyInAppend(client, opened, log))) throw new CorruptError(`the projections of ${inner.schema} could not be brought level with its log`);
       });
       await projections.openLevel(log);
+      // Erasures at the same moment share rewrites (see `Coalescer`): each waits for one that starts after it.
+      const purge = shredder && new Coalescer(() => purgeErased(inner.pool, inner.schema, display, shredder));
+      if (purge) await finishErasures(log, () => purge.run());
       return {
         log,
         projections,
         // Every append, by any host, commits its projections: reads need no catch-up (sharedLog false).
         abilities: { projections: 'in-append', appliesProjections: true, sharedLog: false, persistent: true },
-        // Its bytes live on the server: no local file to scan (`verify --erased` has nothing to do here).
+        ...(shredder ? { keys: shredder.keys, personal: shredder.spec } : {}),
+        // Its bytes live on the server: no local file to scan.
         files: () => [],
+        unscanned: `the store's bytes live on the PostgreSQL server (${display}), not in local files: no file of the store was scanned`,
         async close() {
           await projections.close();
           await log.close();

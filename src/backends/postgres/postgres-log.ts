@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { ClosedError, InvalidInputError } from '../../log/errors';
-import type { EncodedEvent, ProposedEvent, StoredEvent, StreamState } from '../../log/event';
+import type { EncodedEvent, ObjectData, ProposedEvent, StoredEvent, StreamState } from '../../log/event';
 import type {
   AppendOptions,
   Durability,
@@ -37,6 +37,11 @@ export interface PostgresLogOptions extends PoolOptions {
   notify?: boolean;
   /** Most appends one group commit carries (default 1000). */
   maxBatch?: number;
+  /**
+   * With personal fields: called with stored data before unique claims are computed from it at open
+   * (`unique` reveals sealed values synchronously: the data keys they need are loaded here).
+   */
+  openStored?: (data: readonly ObjectData[]) => Promise<void>;
 }
 
 /**
@@ -79,7 +84,7 @@ export class PostgresEventLog implements EventLog {
   static async open(url: string, options: PostgresLogOptions = {}): Promise<PostgresEventLog> {
     const target = parsePostgresUrl(url);
     const tables = logTables(target.schema);
-    const unique = new PgUniqueKeys(tables, options.unique ?? {});
+    const unique = new PgUniqueKeys(tables, options.unique ?? {}, options.openStored);
     const pool = createPool(target, options);
     const timeoutMs = openTimeoutMs();
     try {

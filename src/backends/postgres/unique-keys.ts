@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { PoolClient } from 'pg';
-import type { ProposedEvent } from '../../log/event';
+import type { ObjectData, ProposedEvent } from '../../log/event';
 import type { UniqueClaim } from '../../log/append-rules';
 import type { UniqueSpec } from '../../log/event-log';
 import { endsLife, uniqueClaims, uniqueSpecKey, uniqueViolation } from '../../log/append-rules';
@@ -17,7 +17,15 @@ import type { LogTables } from './log-schema';
 export class PgUniqueKeys {
   private readonly types: Set<string>;
 
-  constructor(private readonly tables: LogTables, private readonly spec: UniqueSpec) {
+  /**
+   * `openStored`: called with the stored data of existing objects before their claims are computed at
+   * `syncWithSpec` (a store with personal fields loads the data keys of their sealed values there).
+   */
+  constructor(
+    private readonly tables: LogTables,
+    private readonly spec: UniqueSpec,
+    private readonly openStored?: (data: readonly ObjectData[]) => Promise<void>,
+  ) {
     this.types = new Set(Object.keys(spec).filter((t) => spec[t].length > 0));
   }
 
@@ -102,9 +110,10 @@ export class PgUniqueKeys {
     );
     const holders = new Map<string, string>();
     const rows: Array<[string, string, string, string]> = [];
-    for (const row of latest.rows) {
-      if (endsLife(row.kind)) continue;
-      for (const claim of uniqueClaims(this.spec, row.type, JSON.parse(row.data))) {
+    const live = latest.rows.filter((row) => !endsLife(row.kind)).map((row) => ({ ...row, data: JSON.parse(row.data) as ObjectData }));
+    await this.openStored?.(live.map((row) => row.data));
+    for (const row of live) {
+      for (const claim of uniqueClaims(this.spec, row.type, row.data)) {
         const slot = `${row.type}\0${claim.field}\0${claim.key}`;
         const other = holders.get(slot);
         if (other !== undefined) {

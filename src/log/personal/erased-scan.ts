@@ -16,6 +16,13 @@ export interface ErasedScanReport {
   files: { file: string; bytes: number }[];
   /** Places where an erased object's personal value was found. */
   hits: ValueHit[];
+  /**
+   * Where the store keeps bytes that no file scan reached (a PostgreSQL server): an empty `hits` then
+   * says nothing about them.
+   */
+  unscanned?: string;
+  /** Erasures begun whose purge has not finished (held off, or interrupted): finished at the next open. */
+  pending: number;
 }
 
 /** Every regular file under `paths` (files, or directories walked recursively), each once. */
@@ -39,14 +46,15 @@ export function filesUnder(paths: readonly string[]): string[] {
  * Scan files for the plaintext of erased objects' personal values, without holding that plaintext:
  * the key store keeps each value's byte length and keyed hashes (`value-hashes.ts`).
  */
-export function scanForErased(keys: KeyStore, paths: readonly string[]): ErasedScanReport {
-  const values = keys.erasedValues();
-  const key = hashKey(keys.verificationKey());
+export async function scanForErased(keys: KeyStore, paths: readonly string[]): Promise<ErasedScanReport> {
+  const values = await keys.erasedValues();
+  const key = hashKey(await keys.verificationKey());
   const report: ErasedScanReport = {
     objects: new Set(values.map((v) => `${v.type}\0${v.sid}`)).size,
     values: values.length,
     files: [],
     hits: [],
+    pending: (await keys.pendingErasures()).length,
   };
   const overlap = Math.max(0, ...values.map((v) => v.len)) - 1;
   for (const file of filesUnder(paths)) {

@@ -3,13 +3,14 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../event';
 import type { EventLog, UniqueSpec } from '../event-log';
 import { MemoryKeyStore, type KeyStore } from './key-store';
-import { PersonalEventLog } from './personal-log';
+import { InvalidInputError } from '../errors';
+import { PersonalEventLog, type PurgeHook } from './personal-log';
 import { Shredder, type PersonalSpec } from './shredder';
 import { SqliteKeyStore, hasKeyTable } from './sqlite-key-store';
 
 export { PersonalEventLog, type PurgeHook } from './personal-log';
 export { Shredder, type PersonalSpec } from './shredder';
-export type { KeyStore } from './key-store';
+export { mergePersonal, newDataKeys, type KeyStore, type DataKey, type ErasedValue, type Erasure, type PendingErasure } from './key-store';
 export { scanForErased, type ErasedScanReport } from './erased-scan';
 
 /**
@@ -21,16 +22,38 @@ export { scanForErased, type ErasedScanReport } from './erased-scan';
  * `inStoreDatabase`: `keysFile` is the store's own SQLite database (see `SqliteKeyStore.open`).
  */
 export async function openShredder(spec: PersonalSpec, keysFile: string | undefined, inStoreDatabase = false): Promise<Shredder | undefined> {
-  const declared = Object.values(spec).some((fields) => fields.length > 0);
+  if (keysFile !== undefined && /^postgres(ql)?:\/\//i.test(keysFile)) {
+    throw new InvalidInputError('keys: a PostgreSQL key store (postgres://…) serves postgres:// stores only; give this store a SQLite file for its keys');
+  }
   let keys: KeyStore;
   if (keysFile === undefined) {
-    if (!declared) return undefined;
+    if (!declaresPersonal(spec)) return undefined;
     keys = new MemoryKeyStore();
   } else {
-    if (!declared && !(fs.existsSync(keysFile) && hasKeyTable(keysFile))) return undefined;
+    if (!declaresPersonal(spec) && !(fs.existsSync(keysFile) && hasKeyTable(keysFile))) return undefined;
     keys = await SqliteKeyStore.open(keysFile, inStoreDatabase);
   }
-  return new Shredder(keys, keys.personalFields(spec));
+  return shredderFor(keys, spec);
+}
+
+/** True when the spec declares at least one personal field. */
+export function declaresPersonal(spec: PersonalSpec): boolean {
+  return Object.values(spec).some((fields) => fields.length > 0);
+}
+
+/**
+ * The shredder over an open key store: the fields sealed are `spec`'s merged with those declared before
+ * (saved in the key store), and the erasures are loaded. The key store is closed when that fails.
+ */
+export async function shredderFor(keys: KeyStore, spec: PersonalSpec): Promise<Shredder> {
+  try {
+    const shredder = new Shredder(keys, await keys.personalFields(spec));
+    await shredder.refresh();
+    return shredder;
+  } catch (error) {
+    await keys.close().catch(() => undefined);
+    throw error;
+  }
 }
 
 /** The unique spec a log should enforce: claims on plaintext when personal fields are sealed. */
@@ -66,12 +89,19 @@ export async function openPersonalLog<L extends EventLog>(
   inStoreDatabase: boolean,
   open: (options: { unique: (declared: UniqueSpec) => UniqueSpec; secureDelete: boolean }) => Promise<L>,
 ): Promise<PersonalOpening<L>> {
-  const shredder = await openShredder(spec, keysFile, inStoreDatabase);
+  return openPersonalLogWith(await openShredder(spec, keysFile, inStoreDatabase), open);
+}
+
+/** `openPersonalLog` with the shredder already open (a backend with its own key store); it is closed when the log cannot open. */
+export async function openPersonalLogWith<L extends EventLog>(
+  shredder: Shredder | undefined,
+  open: (options: { unique: (declared: UniqueSpec) => UniqueSpec; secureDelete: boolean }) => Promise<L>,
+): Promise<PersonalOpening<L>> {
   let inner: L;
   try {
     inner = await open({ unique: (declared) => uniqueFor(declared, shredder), secureDelete: shredder !== undefined });
   } catch (error) {
-    shredder?.keys.close();
+    await shredder?.keys.close().catch(() => undefined);
     throw error;
   }
   return { inner, log: personalLog(inner, shredder), shredder };
@@ -88,11 +118,19 @@ export function revealingHook(shredder: Shredder | undefined, apply: (events: St
  * interrupted. Nothing for a log without personal data.
  */
 export async function finishPersonalOpen(log: EventLog, db: Database.Database, purgeType: (type: string) => Promise<void>): Promise<void> {
-  if (!(log instanceof PersonalEventLog)) return;
-  log.onErased(async (type) => {
+  await finishErasures(log, async (type) => {
     await purgeType(type);
     truncateWal(db);
-    log.shredder.keys.checkpoint();
+    if (log instanceof PersonalEventLog) await log.shredder.keys.checkpoint();
   });
+}
+
+/**
+ * Once the projections are level: register `purge` (run after every erasure) and finish erasures a
+ * crash interrupted. Nothing for a log without personal data.
+ */
+export async function finishErasures(log: EventLog, purge: PurgeHook): Promise<void> {
+  if (!(log instanceof PersonalEventLog)) return;
+  log.onErased(purge);
   await log.finishPending();
 }

@@ -39,54 +39,61 @@ export interface Erasure {
 
 /**
  * Where data keys live (crypto-shredding: destroying an object's keys makes its personal values
- * unreadable everywhere the log's bytes went). Reads are synchronous (they run inside append and
- * projection transactions); writes are durable before they return.
+ * unreadable everywhere the log's bytes went). Everything that may touch a server is asynchronous;
+ * only `key(id)` is synchronous, because events are opened inside append and projection transactions
+ * (unique claims, in-append projections). A store whose keys are remote (`preloads`: PostgreSQL)
+ * answers `key` from a cache that `load` fills before a batch of events is opened; SQLite and memory
+ * read on a miss and their `load` does nothing, so their hot path has no await per event.
  *
  * Musts:
- * - `createKeys` returns only after the keys are durable (an event sealed with a key is appended after).
+ * - `createKeys` resolves only after the keys are durable (an event sealed with a key is appended after).
  * - `finishErasure` destroys the keys, records the erasure and its value hashes, and moves the pending
  *   erasure to stage `purge`, all or nothing, durably; it is idempotent.
- * - `epoch()` changes whenever keys are destroyed by anyone (other processes included), so callers can
- *   drop cached keys.
+ * - `epoch()` changes whenever keys are destroyed by anyone (other processes and hosts included), and a
+ *   key destroyed elsewhere is no longer answered by `key` once `epoch()` has seen the change.
  */
 export interface KeyStore {
-  /** Where the keys live, for messages: a file path, or 'memory'. */
+  /** Where the keys live, for messages: a file path, a URL without password, or 'memory'. */
   readonly location: string;
-  /** The live key with this id; undefined when destroyed or unknown. */
+  /** True when `key` answers only for keys this object created or `load`ed (keys on a server). */
+  readonly preloads: boolean;
+  /** The live key with this id; undefined when destroyed, unknown, or (with `preloads`) not loaded. */
   key(id: string): Buffer | undefined;
+  /** Make `key` answer for these ids (those still live); nothing to do without `preloads`. */
+  load(ids: Iterable<string>): Promise<void>;
   /** Create `count` fresh keys, durably. */
-  createKeys(count: number): DataKey[];
-  /** A number that changes when keys are destroyed. */
-  epoch(): number;
+  createKeys(count: number): Promise<DataKey[]>;
+  /** A number that changes when keys are destroyed (read from the key store: one cheap read). */
+  epoch(): Promise<number>;
   /** Record (durably) that `type/sid` is about to be erased, so a crash after its `erased` event is finished at open. */
-  beginErasure(type: string, sid: string): void;
+  beginErasure(type: string, sid: string): Promise<void>;
   /** Forget an intent whose append was refused. */
-  cancelErasure(type: string, sid: string): void;
+  cancelErasure(type: string, sid: string): Promise<void>;
   /**
    * Erasures begun and not yet purged: `keys` while the keys may still live (the `erased` event may or may
    * not be in the log), `purge` once the keys are destroyed and derived plaintext may remain.
    */
-  pendingErasures(): PendingErasure[];
+  pendingErasures(): Promise<PendingErasure[]>;
   /** See the interface's musts; leaves the erasure pending at stage `purge`. */
-  finishErasure(erasure: Erasure): void;
+  finishErasure(erasure: Erasure): Promise<void>;
   /** The erasure's purge is done: forget it. */
-  purged(type: string, sid: string): void;
+  purged(type: string, sid: string): Promise<void>;
   /** Every finished erasure: `type\0sid` → the position of its latest `erased` event. */
-  erasures(): Map<string, number>;
+  erasures(): Promise<Map<string, number>>;
   /**
    * The personal fields to seal: `declared` merged with every field declared before (kept in the key
    * store, so a process opening the store without its schema still seals them). Saves the merge.
    */
-  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]>;
+  personalFields(declared: Readonly<Record<string, readonly string[]>>): Promise<Record<string, readonly string[]>>;
   /** The store-wide verification key (HMAC of personal values for `verify --erased`), created on first use. */
-  verificationKey(): Buffer;
+  verificationKey(): Promise<Buffer>;
   /** Every erased value's hashes. */
-  erasedValues(): ErasedValue[];
-  /** The files that hold the keys (scanned and checkpointed after an erasure); none in memory. */
+  erasedValues(): Promise<ErasedValue[]>;
+  /** The local files that hold the keys (scanned and checkpointed after an erasure); none in memory or on a server. */
   files(): string[];
-  /** Truncate the write-ahead log, so destroyed keys leave no copy in it. */
-  checkpoint(): void;
-  close(): void;
+  /** Remove what destroyed keys left behind in the key store's files (a SQLite WAL; dead rows on a server). */
+  checkpoint(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Two personal specs merged: every field of either, per type, sorted. */
@@ -123,6 +130,7 @@ export function newDataKeys(count: number): DataKey[] {
 /** Keys in this process's memory (the `memory:` backend). */
 export class MemoryKeyStore implements KeyStore {
   readonly location = 'memory';
+  readonly preloads = false;
   private readonly keys = new Map<string, Buffer>();
   private readonly pending = new Map<string, PendingErasure>();
   private readonly erased = new Map<string, number>();
@@ -133,28 +141,28 @@ export class MemoryKeyStore implements KeyStore {
   key(id: string): Buffer | undefined {
     return this.keys.get(id);
   }
-  createKeys(count: number): DataKey[] {
+  async createKeys(count: number): Promise<DataKey[]> {
     const created = newDataKeys(count);
     for (const k of created) this.keys.set(k.id, k.key);
     return created;
   }
-  epoch(): number {
+  async epoch(): Promise<number> {
     return this.destroyed;
   }
-  beginErasure(type: string, sid: string): void {
+  async beginErasure(type: string, sid: string): Promise<void> {
     const name = `${type}\0${sid}`;
     if (!this.pending.has(name)) this.pending.set(name, { type, sid, stage: 'keys' });
   }
-  cancelErasure(type: string, sid: string): void {
+  async cancelErasure(type: string, sid: string): Promise<void> {
     if (this.pending.get(`${type}\0${sid}`)?.stage === 'keys') this.pending.delete(`${type}\0${sid}`);
   }
-  pendingErasures(): PendingErasure[] {
+  async pendingErasures(): Promise<PendingErasure[]> {
     return [...this.pending.values()];
   }
-  purged(type: string, sid: string): void {
+  async purged(type: string, sid: string): Promise<void> {
     this.pending.delete(`${type}\0${sid}`);
   }
-  finishErasure(erasure: Erasure): void {
+  async finishErasure(erasure: Erasure): Promise<void> {
     const name = `${erasure.type}\0${erasure.sid}`;
     for (const id of erasure.keyIds) this.keys.get(id)?.fill(0);
     for (const id of erasure.keyIds) this.keys.delete(id);
@@ -163,26 +171,27 @@ export class MemoryKeyStore implements KeyStore {
     this.pending.set(name, { type: erasure.type, sid: erasure.sid, stage: 'purge' });
     this.destroyed++;
   }
-  erasures(): Map<string, number> {
+  async erasures(): Promise<Map<string, number>> {
     return new Map(this.erased);
   }
   private personal: Record<string, readonly string[]> = {};
-  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]> {
+  async personalFields(declared: Readonly<Record<string, readonly string[]>>): Promise<Record<string, readonly string[]>> {
     this.personal = mergePersonal(this.personal, declared);
     return this.personal;
   }
-  verificationKey(): Buffer {
+  async verificationKey(): Promise<Buffer> {
     this.verification ??= randomBytes(32);
     return this.verification;
   }
-  erasedValues(): ErasedValue[] {
+  async erasedValues(): Promise<ErasedValue[]> {
     return [...this.values];
   }
   files(): string[] {
     return [];
   }
-  checkpoint(): void {}
-  close(): void {
+  async load(): Promise<void> {}
+  async checkpoint(): Promise<void> {}
+  async close(): Promise<void> {
     this.keys.clear();
   }
 }

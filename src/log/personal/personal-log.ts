@@ -26,7 +26,9 @@ export class PersonalEventLog implements EventLog {
 
   constructor(readonly inner: EventLog, readonly shredder: Shredder) {
     this.backend = inner.backend;
-    if (inner.readAllEncoded) this.readAllEncoded = (from, options) => this.encoded(from, options);
+    // Encoded reads decode final states synchronously at the end of a fold: keys on a server could not be
+    // loaded for them, so such a store folds opened events instead (`readAll`).
+    if (inner.readAllEncoded && !shredder.keys.preloads) this.readAllEncoded = (from, options) => this.encoded(from, options);
     if (inner.importEvents) this.importEvents = (events) => this.importing(events);
     if (inner.watch) this.watch = (onChange, options) => inner.watch!(onChange, options);
     if (inner.verify) this.verify = (onProgress) => inner.verify!(onProgress);
@@ -46,15 +48,15 @@ export class PersonalEventLog implements EventLog {
     const shredder = this.shredder;
     // A `created` event always takes a fresh key: only updates (the object's bound key may have been
     // destroyed by another process) and erasures need the key store's latest epoch.
-    if (events.some((e) => e.kind !== 'created')) shredder.refresh();
+    if (events.some((e) => e.kind !== 'created')) await shredder.refresh();
     const erasing = events.filter((e) => e.kind === 'erased');
-    for (const e of erasing) shredder.keys.beginErasure(e.type, e.sid);
+    for (const e of erasing) await shredder.keys.beginErasure(e.type, e.sid);
     let stored: StoredEvent[];
-    const sealed = events.map((e) => shredder.seal(e));
     try {
+      const sealed = await shredder.sealAll(events);
       stored = await this.inner.append(sealed, options);
     } catch (error) {
-      for (const e of erasing) shredder.keys.cancelErasure(e.type, e.sid);
+      for (const e of erasing) await shredder.keys.cancelErasure(e.type, e.sid);
       throw error;
     }
     for (const e of stored) if (e.kind === 'erased') await this.finishErasure(e.type, e.sid, e.position);
@@ -63,6 +65,7 @@ export class PersonalEventLog implements EventLog {
     if (options?.idempotencyKey === undefined && stored.length === events.length) {
       return stored.map((e, i) => (e.kind === 'erased' ? shredder.revealEvent(e) : { ...e, data: structuredClone(events[i].data) }));
     }
+    await shredder.loadKeys(stored);
     return shredder.revealEvents(stored);
   }
 
@@ -73,8 +76,9 @@ export class PersonalEventLog implements EventLog {
   private async finishErasure(type: string, sid: string, position: number): Promise<void> {
     const shredder = this.shredder;
     const history = (await this.inner.readStream(type, sid)).filter((e) => e.position <= position);
-    const key = hashKey(shredder.keys.verificationKey());
-    shredder.keys.finishErasure({
+    await shredder.loadKeys(history);
+    const key = hashKey(await shredder.keys.verificationKey());
+    await shredder.keys.finishErasure({
       type,
       sid,
       position,
@@ -88,7 +92,7 @@ export class PersonalEventLog implements EventLog {
   /** Step 4: run the purge hooks, then forget the pending erasure. */
   private async purge(type: string, sid: string): Promise<void> {
     for (const hook of this.purgeHooks) await hook(type, sid);
-    this.shredder.keys.purged(type, sid);
+    await this.shredder.keys.purged(type, sid);
   }
 
   /**
@@ -97,7 +101,7 @@ export class PersonalEventLog implements EventLog {
    */
   async finishPending(): Promise<number> {
     let finished = 0;
-    for (const { type, sid, stage } of this.shredder.keys.pendingErasures()) {
+    for (const { type, sid, stage } of await this.shredder.keys.pendingErasures()) {
       if (stage === 'purge') {
         await this.purge(type, sid);
       } else {
@@ -111,12 +115,16 @@ export class PersonalEventLog implements EventLog {
     return finished;
   }
 
+  /**
+   * Every erasure of an object is an event of its own stream: the stream says up to where it is shredded
+   * (also while an erasure's keys are not destroyed yet), so this read needs no refresh from the key store
+   * (no round trip on PostgreSQL), and keys are loaded only for the events after the last erasure.
+   */
   async readStream(type: string, sid: string): Promise<StoredEvent[]> {
-    this.shredder.refresh();
     const events = await this.inner.readStream(type, sid);
-    const last = events[events.length - 1];
-    // An `erased` event whose keys are not destroyed yet (being erased right now) shreds the history too.
-    const erasedAt = Math.max(this.shredder.erasedAt(type, sid), last?.kind === 'erased' ? last.position : 0);
+    let erasedAt = this.shredder.erasedAt(type, sid);
+    for (const e of events) if (e.kind === 'erased' && e.position > erasedAt) erasedAt = e.position;
+    await this.shredder.loadKeys(erasedAt === 0 ? events : events.filter((e) => e.position > erasedAt));
     return events.map((e) => this.shredder.revealEvent(e, erasedAt));
   }
 
@@ -125,12 +133,14 @@ export class PersonalEventLog implements EventLog {
   }
 
   async readAll(from: number, options?: ReadAllOptions): Promise<StoredEvent[]> {
-    this.shredder.refresh();
-    return this.shredder.revealEvents(await this.inner.readAll(from, options));
+    await this.shredder.refresh();
+    const events = await this.inner.readAll(from, options);
+    await this.shredder.loadKeys(events);
+    return this.shredder.revealEvents(events);
   }
 
   private async encoded(from: number, options?: ReadAllOptions): Promise<EncodedEvent[]> {
-    this.shredder.refresh();
+    await this.shredder.refresh();
     const events = await this.inner.readAllEncoded!(from, options);
     return events.map((e) => (this.shredder.erasedAt(e.type, e.sid) >= e.position ? { ...e, shredded: true } : e));
   }
@@ -147,9 +157,9 @@ export class PersonalEventLog implements EventLog {
    * keys, and record the erasures they carry.
    */
   private async importing(events: readonly StoredEvent[]): Promise<void> {
-    this.shredder.refresh();
-    const sealed = events.map((e) => {
-      const { shredded: _shredded, ...event } = this.shredder.seal(e);
+    await this.shredder.refresh();
+    const sealed = (await this.shredder.sealAll(events)).map((e) => {
+      const { shredded: _shredded, ...event } = e;
       return event;
     });
     await this.inner.importEvents!(sealed);
@@ -162,6 +172,6 @@ export class PersonalEventLog implements EventLog {
 
   async close(): Promise<void> {
     await this.inner.close();
-    this.shredder.keys.close();
+    await this.shredder.keys.close();
   }
 }

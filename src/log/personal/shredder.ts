@@ -11,7 +11,7 @@ const FIRST_KEY_BATCH = 4;
 const MAX_KEY_BATCH = 256;
 /** Bound on remembered sealed values (the appends in flight need them; beyond it the map starts over). */
 const MAX_REMEMBERED = 4096;
-/** Bound on remembered object → key bindings (beyond it the map starts over: a new key per object). */
+/** Bound on remembered object → key bindings (beyond it the oldest is forgotten: its object's next update takes a new key). */
 const MAX_BINDINGS = 100_000;
 
 /**
@@ -25,6 +25,11 @@ export class Shredder {
   private batch = FIRST_KEY_BATCH;
   /** `type\0sid` → the key this process seals the object's updates with. */
   private readonly bound = new Map<string, DataKey>();
+  /**
+   * The bound keys by id: `reveal` falls back to them, so the events this process is appending open even if
+   * a key store that caches (PostgreSQL) dropped the key from its cache meanwhile.
+   */
+  private readonly boundById = new Map<string, Buffer>();
   private erased = new Map<string, number>();
   private seenEpoch = -1;
   /**
@@ -36,22 +41,67 @@ export class Shredder {
   private readonly sealedValues = new Map<string, unknown>();
   private readonly sealedData = new WeakMap<object, ObjectData>();
 
-  constructor(readonly keys: KeyStore, readonly spec: PersonalSpec) {
-    this.refresh();
-  }
+  /** Call `refresh` once before use (`shredderFor` does). */
+  constructor(readonly keys: KeyStore, readonly spec: PersonalSpec) {}
 
   /** True when `type` declares personal fields. */
   isPersonal(type: string): boolean {
     return (this.spec[type]?.length ?? 0) > 0;
   }
 
-  /** Drop cached keys and erasures when the key store's epoch moved (someone destroyed keys). */
-  refresh(): void {
-    const epoch = this.keys.epoch();
+  /**
+   * Drop cached bindings and reload erasures when the key store's epoch moved (someone, maybe on another
+   * host, destroyed keys). One read of the key store; run once per read or append batch.
+   */
+  async refresh(): Promise<void> {
+    const epoch = await this.keys.epoch();
     if (epoch === this.seenEpoch) return;
+    const erased = await this.keys.erasures();
     this.seenEpoch = epoch;
     this.bound.clear();
-    this.erased = this.keys.erasures();
+    this.boundById.clear();
+    this.erased = erased;
+  }
+
+  /** Make `reveal` able to open the events' envelopes (keys on a server are fetched once per batch). */
+  async loadKeys(events: readonly { data: ObjectData }[]): Promise<void> {
+    if (this.keys.preloads) await this.keys.load(this.keyIdsOf(events));
+  }
+
+  /**
+   * The events with their personal values sealed (see `seal`). The keys they need are created first,
+   * durably (one key-store transaction for a batch of keys), then every event is sealed without a pause,
+   * so no other append can take the keys meanwhile.
+   */
+  async sealAll<E extends ProposedEvent>(events: readonly E[]): Promise<E[]> {
+    for (let need = this.keysNeeded(events); this.pool.length < need; need = this.keysNeeded(events)) {
+      const created = await this.keys.createKeys(Math.min(MAX_KEY_BATCH, Math.max(this.batch, need - this.pool.length)));
+      this.pool.push(...created);
+      this.batch = Math.min(MAX_KEY_BATCH, this.batch * 2);
+    }
+    return events.map((e) => this.seal(e));
+  }
+
+  /** How many keys sealing `events` takes from the pool: one per `created` event and per object with no bound key. */
+  private keysNeeded(events: readonly ProposedEvent[]): number {
+    let need = 0;
+    const fresh = new Set<string>();
+    for (const e of events) {
+      if (this.sealedFields(e).length === 0) continue;
+      const name = `${e.type}\0${e.sid}`;
+      if (e.kind === 'created' || (!this.bound.has(name) && !fresh.has(name))) {
+        need++;
+        fresh.add(name);
+      }
+    }
+    return need;
+  }
+
+  /** The personal fields of the event that `seal` encrypts. */
+  private sealedFields(event: ProposedEvent): string[] {
+    const fields = this.spec[event.type];
+    if (!fields || fields.length === 0 || event.kind === 'deleted' || event.kind === 'erased') return [];
+    return fields.filter((f) => event.data[f] !== undefined && event.data[f] !== null && !isEnvelope(event.data[f]));
   }
 
   /** Position of the latest `erased` event of the object, 0 when it was never erased. */
@@ -63,14 +113,17 @@ export class Shredder {
   noteErased(type: string, sid: string, position: number): void {
     const name = `${type}\0${sid}`;
     this.erased.set(name, Math.max(this.erased.get(name) ?? 0, position));
+    const key = this.bound.get(name);
+    if (key) this.boundById.delete(key.id);
     this.bound.delete(name);
   }
 
-  /** The event with its personal field values sealed (a `created` event always gets a fresh key). */
-  seal<E extends ProposedEvent>(event: E): E {
-    const fields = this.spec[event.type];
-    if (!fields || fields.length === 0 || event.kind === 'deleted' || event.kind === 'erased') return event;
-    const present = fields.filter((f) => event.data[f] !== undefined && event.data[f] !== null && !isEnvelope(event.data[f]));
+  /**
+   * The event with its personal field values sealed (a `created` event always gets a fresh key). The
+   * keys come from the pool `sealAll` fills: call that, not this.
+   */
+  private seal<E extends ProposedEvent>(event: E): E {
+    const present = this.sealedFields(event);
     if (present.length === 0) return event;
     const key = this.keyFor(event.type, event.sid, event.kind === 'created');
     const data: ObjectData = { ...event.data };
@@ -88,20 +141,30 @@ export class Shredder {
     const name = `${type}\0${sid}`;
     const known = fresh ? undefined : this.bound.get(name);
     if (known) return known;
-    if (this.pool.length === 0) {
-      this.pool = this.keys.createKeys(this.batch);
-      this.batch = Math.min(MAX_KEY_BATCH, this.batch * 2);
+    const key = this.pool.pop();
+    if (!key) throw new Error('internal: no data key prepared (seal events through sealAll)');
+    // Forget the oldest binding (not all: the objects of the batch being sealed keep theirs, as `sealAll` counted).
+    if (this.bound.size >= MAX_BINDINGS) {
+      const [oldest, evicted] = this.bound.entries().next().value!;
+      this.bound.delete(oldest);
+      this.boundById.delete(evicted.id);
     }
-    const key = this.pool.pop()!;
-    if (this.bound.size >= MAX_BINDINGS) this.bound.clear();
+    const before = this.bound.get(name);
+    if (before) this.boundById.delete(before.id);
     this.bound.set(name, key);
+    this.boundById.set(key.id, key.key);
     return key;
+  }
+
+  /** The live key with this id: the key store's, or one this process bound (and has not seen destroyed). */
+  private keyOf(id: string): Buffer | undefined {
+    return this.keys.key(id) ?? this.boundById.get(id);
   }
 
   /** A stored value as plaintext: an envelope opened (undefined when its key is gone), anything else as is. */
   reveal(field: string, stored: unknown): unknown {
     if (!isEnvelope(stored)) return stored;
-    const key = this.keys.key(envelopeKeyId(stored));
+    const key = this.keyOf(envelopeKeyId(stored));
     if (!key) return undefined;
     const known = this.sealedValues.get(stored.$enc);
     return known !== undefined ? known : unseal(key, field, stored);
@@ -110,7 +173,7 @@ export class Shredder {
   /** Data with every envelope opened; values that cannot be opened are left out. */
   revealData(data: ObjectData): ObjectData {
     const known = this.sealedData.get(data);
-    if (known && Object.keys(data).every((f) => !isEnvelope(data[f]) || this.keys.key(envelopeKeyId(data[f] as { $enc: string })))) return known;
+    if (known && Object.keys(data).every((f) => !isEnvelope(data[f]) || this.keyOf(envelopeKeyId(data[f] as { $enc: string })))) return known;
     let out: ObjectData | undefined;
     for (const field in data) {
       const value = data[field];
@@ -147,7 +210,7 @@ export class Shredder {
   }
 
   /** Every key id the events' envelopes name. */
-  keyIdsOf(events: readonly StoredEvent[]): string[] {
+  keyIdsOf(events: readonly { data: ObjectData }[]): string[] {
     const ids = new Set<string>();
     for (const e of events) for (const field in e.data) if (isEnvelope(e.data[field])) ids.add(envelopeKeyId(e.data[field] as { $enc: string }));
     return [...ids];

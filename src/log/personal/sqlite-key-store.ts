@@ -44,6 +44,7 @@ export function hasKeyTable(file: string): boolean {
  * and `secure_delete=ON` (a destroyed key's bytes are zeroed in the database pages).
  */
 export class SqliteKeyStore implements KeyStore {
+  readonly preloads = false;
   private readonly s;
   private readonly cache = new Map<string, Buffer>();
   private cachedEpoch = -1;
@@ -103,7 +104,7 @@ export class SqliteKeyStore implements KeyStore {
     return key;
   }
 
-  createKeys(count: number): DataKey[] {
+  async createKeys(count: number): Promise<DataKey[]> {
     const created = newDataKeys(count);
     this.db.transaction(() => {
       for (const k of created) this.s.insertKey.run(k.id, k.key);
@@ -113,7 +114,7 @@ export class SqliteKeyStore implements KeyStore {
   }
 
   /** Changes when any connection destroys keys; the key cache is dropped then. */
-  epoch(): number {
+  async epoch(): Promise<number> {
     const value = this.s.meta.get('epoch') as Buffer | undefined;
     const epoch = value ? value.readUInt32BE(0) : 0;
     if (epoch !== this.cachedEpoch) {
@@ -123,23 +124,23 @@ export class SqliteKeyStore implements KeyStore {
     return epoch;
   }
 
-  beginErasure(type: string, sid: string): void {
+  async beginErasure(type: string, sid: string): Promise<void> {
     this.s.begin.run(type, sid);
   }
 
-  cancelErasure(type: string, sid: string): void {
+  async cancelErasure(type: string, sid: string): Promise<void> {
     this.s.cancel.run(type, sid);
   }
 
-  pendingErasures(): PendingErasure[] {
+  async pendingErasures(): Promise<PendingErasure[]> {
     return this.s.pending.all() as PendingErasure[];
   }
 
-  purged(type: string, sid: string): void {
+  async purged(type: string, sid: string): Promise<void> {
     this.s.purged.run(type, sid);
   }
 
-  finishErasure(erasure: Erasure): void {
+  async finishErasure(erasure: Erasure): Promise<void> {
     this.db.transaction(() => {
       for (const id of erasure.keyIds) this.s.deleteKey.run(id);
       for (const v of erasure.values) this.s.value.run(v.type, v.sid, v.len, v.rolling, v.mac);
@@ -153,12 +154,12 @@ export class SqliteKeyStore implements KeyStore {
     for (const id of erasure.keyIds) this.cache.delete(id);
   }
 
-  erasures(): Map<string, number> {
+  async erasures(): Promise<Map<string, number>> {
     const rows = this.s.erasures.all() as { type: string; sid: string; position: number }[];
     return new Map(rows.map((r) => [`${r.type}\0${r.sid}`, r.position]));
   }
 
-  personalFields(declared: Readonly<Record<string, readonly string[]>>): Record<string, readonly string[]> {
+  async personalFields(declared: Readonly<Record<string, readonly string[]>>): Promise<Record<string, readonly string[]>> {
     return this.db
       .transaction(() => {
         const saved = this.s.meta.get('personal') as Buffer | undefined;
@@ -171,7 +172,7 @@ export class SqliteKeyStore implements KeyStore {
       .immediate();
   }
 
-  verificationKey(): Buffer {
+  async verificationKey(): Promise<Buffer> {
     let key = this.s.meta.get('verification') as Buffer | undefined;
     if (!key) {
       this.s.addMeta.run('verification', randomBytes(32));
@@ -180,7 +181,7 @@ export class SqliteKeyStore implements KeyStore {
     return key;
   }
 
-  erasedValues(): ErasedValue[] {
+  async erasedValues(): Promise<ErasedValue[]> {
     return this.s.values.all() as ErasedValue[];
   }
 
@@ -188,11 +189,14 @@ export class SqliteKeyStore implements KeyStore {
     return [this.location, `${this.location}-wal`];
   }
 
-  checkpoint(): void {
+  /** Nothing to load: `key` reads the database on a miss. */
+  async load(): Promise<void> {}
+
+  async checkpoint(): Promise<void> {
     this.db.pragma('wal_checkpoint(TRUNCATE)');
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.cache.clear();
     if (this.db.open) this.db.close();
   }

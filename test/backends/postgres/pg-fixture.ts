@@ -101,7 +101,7 @@ export const postgresProjectionCaps: ProjectionCaps = {
 export function postgresBackendFixture(schemas: PgSchemas): BackendFixture {
   return {
     name: 'postgres',
-    caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true, erasure: false },
+    caps: { persistent: true, multiProcess: true, watch: true, encodedReads: true, erasure: true },
     freshUrl: () => schemas.freshUrl(),
     log: postgresLogFixture(schemas),
     projections: postgresProjectionCaps,

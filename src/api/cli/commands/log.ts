@@ -77,11 +77,24 @@ export function storeCommands(): Command[] {
         const report = await store.verify((done, total) => bar.update(done, total));
         bar.stop();
         const scan = options.erased ? await store.verifyErased(options.scan) : undefined;
-        const erased = scan && { objects: scan.objects, values: scan.values, files: scan.files.length, hits: scan.hits };
+        const erased = scan && {
+          objects: scan.objects,
+          values: scan.values,
+          files: scan.files.length,
+          hits: scan.hits,
+          pending: scan.pending,
+          ...(scan.unscanned ? { unscanned: scan.unscanned } : {}),
+        };
         printJson(erased ? { ...report, ok: report.ok && erased.hits.length === 0, erased } : report);
         for (const problem of report.problems.slice(0, 20)) process.stderr.write(`osis: CORRUPT: ${problem.where}: ${problem.message}\n`);
         for (const hit of scan?.hits.slice(0, 20) ?? []) {
           process.stderr.write(`osis: CORRUPT: ${hit.file}: offset ${hit.offset}: a personal value of erased ${hit.type}/${hit.sid}\n`);
+        }
+        if (scan && scan.pending > 0) {
+          process.stderr.write(`osis: note: ${scan.pending} erasure(s) not purged yet (their objects are erased; the purge is finished at the next open)\n`);
+        }
+        if (scan?.unscanned) {
+          process.stderr.write(`osis: note: ${scan.unscanned}; "hits":[] covers only the files listed (--scan). See README, Personal data and erasure, on PostgreSQL\n`);
         }
         if (!report.ok || (scan && scan.hits.length > 0)) process.exitCode = EXIT.corrupt;
       });
