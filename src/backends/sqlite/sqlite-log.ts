@@ -233,6 +233,7 @@ export class SqliteEventLog implements EventLog {
       const meta = event.meta ? JSON.stringify(event.meta) : null;
       const id = newEventId(now);
       const info = s.insert.run(id, event.type, event.sid, event.kind, after.version, now, data, meta);
+      this.checkpointer?.wrote(data.length);
       stored.push({
         position: Number(info.lastInsertRowid),
         id,
@@ -264,7 +265,9 @@ export class SqliteEventLog implements EventLog {
           applyImportRules(event, i, next + i, this.readState(event.type, event.sid));
           this.uniqueKeys.apply(event);
           const meta = event.meta ? JSON.stringify(event.meta) : null;
-          s.insertAt.run(event.position, event.id, event.type, event.sid, event.kind, event.version, Date.parse(event.ts), JSON.stringify(event.data), meta);
+          const data = JSON.stringify(event.data);
+          s.insertAt.run(event.position, event.id, event.type, event.sid, event.kind, event.version, Date.parse(event.ts), data, meta);
+          this.checkpointer?.wrote(data.length);
         });
         for (const [key, run] of idempotencyRuns(events)) s.keepKey.run(key, run[0].position, run[run.length - 1].position);
         this.inlineApply?.(events.map((e) => structuredClone(e)));

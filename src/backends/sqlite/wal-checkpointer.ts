@@ -44,6 +44,7 @@ export class WalCheckpointer {
   private finished: Promise<void> = Promise.resolve();
   private finish: () => void = () => undefined;
   private lastLook = 0;
+  private sinceLook = 0;
   private readonly limit: number;
   private readonly waitMs: number;
   private readonly intervalMs: number;
@@ -56,12 +57,21 @@ export class WalCheckpointer {
     this.intervalMs = options.intervalMs ?? 250;
   }
 
+  /**
+   * Count bytes of event data written (appends call it per event): a fast writer can fill the WAL many
+   * times over within one `intervalMs`, so the WAL is also looked at after each quarter of the limit.
+   */
+  wrote(bytes: number): void {
+    this.sinceLook += bytes;
+  }
+
   /** Called after each commit: cheap unless the WAL is over the limit. */
   afterCommit(): void {
     if (this.limit <= 0 || this.running) return;
     const now = Date.now();
-    if (now - this.lastLook < this.intervalMs) return;
+    if (now - this.lastLook < this.intervalMs && this.sinceLook < this.limit / 4) return;
     this.lastLook = now;
+    this.sinceLook = 0;
     const size = fs.statSync(`${this.file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
     if (size > this.limit) this.run();
   }
