@@ -3,6 +3,7 @@ import { fullTextBody, indexedFields, type StoreSchema } from '../../projections
 import type { FoldedObject } from '../../projections/fold';
 import { CURRENT_STATE, FULL_TEXT, type ProjectionTables, type Queryable } from './projection-schema';
 import { documentVector, indexKey } from './projection-values';
+import { recordChampions } from './champion-lists';
 import { endsLife } from '../../log/append-rules';
 
 /** One object's row as it is written: the state after its last event, with its dates in ms. */
@@ -71,33 +72,52 @@ function planBatch(events: readonly StoredEvent[]): Outcome[] {
 export async function applyEvents(client: Queryable, t: ProjectionTables, schema: StoreSchema, events: readonly StoredEvent[]): Promise<void> {
   if (events.length === 0) return;
   const outcomes = planBatch(events);
-  await deleteKeys(client, t.objects, outcomes.filter((o) => o.restart && o.existed));
+  await deleteObjects(client, t, outcomes.filter((o) => o.restart && o.existed));
+  // An object that lives on keeps its id: its champion postings go, and writeRows records them again.
+  await deleteKeys(client, t.champions, outcomes.filter((o) => o.existed && !o.restart && o.row !== null), `SELECT id FROM ${t.objects} WHERE (type, sid) IN`);
   await deleteKeys(client, t.index, outcomes.filter((o) => o.existed && indexedFields(schema, o.type).length > 0));
   const rows = outcomes.filter((o) => o.row !== null).sort((a, b) => a.began - b.began);
   await writeRows(client, t, schema, rows.map((o) => o.row!));
 }
 
-/** Delete the rows of the given objects from a table keyed by (type, sid). */
-async function deleteKeys(client: Queryable, table: string, keys: readonly Outcome[]): Promise<void> {
+/** Delete the rows of the given objects from a table keyed by (type, sid), or by id through `byId` (a select of ids by (type, sid)). */
+async function deleteKeys(client: Queryable, table: string, keys: readonly Outcome[], byId?: string): Promise<void> {
   if (keys.length === 0) return;
-  await client.query(`DELETE FROM ${table} WHERE (type, sid) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [keys.map((k) => k.type), keys.map((k) => k.sid)]);
+  const match = '(SELECT * FROM unnest($1::text[], $2::text[]))';
+  const where = byId ? `id IN (${byId} ${match})` : `(type, sid) IN ${match}`;
+  await client.query(`DELETE FROM ${table} WHERE ${where}`, [keys.map((k) => k.type), keys.map((k) => k.sid)]);
+}
+
+/** Delete objects' rows and their champion postings (one statement). */
+async function deleteObjects(client: Queryable, t: ProjectionTables, keys: readonly Outcome[]): Promise<void> {
+  if (keys.length === 0) return;
+  await client.query(
+    `WITH gone AS (DELETE FROM ${t.objects} WHERE (type, sid) IN (SELECT * FROM unnest($1::text[], $2::text[])) RETURNING id)
+     DELETE FROM ${t.champions} WHERE id IN (SELECT id FROM gone)`,
+    [keys.map((k) => k.type), keys.map((k) => k.sid)],
+  );
 }
 
 /**
  * Upsert rows (in the given order: new rows take ids in it) and their field-index rows, with one
- * statement each; the checkpoint is the caller's. Existing rows keep id and created_at.
+ * statement each; the checkpoint is the caller's. Existing rows keep id and created_at (their old
+ * champion postings are the caller's to delete first). The upsert's statement also records the rows'
+ * champion postings (`recordChampions`).
  */
 export async function writeRows(client: Queryable, t: ProjectionTables, schema: StoreSchema, rows: readonly ObjectRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof ObjectRow>(k: K) => rows.map((r) => r[k]);
   await client.query(
-    `INSERT INTO ${t.objects} (type, sid, data, version, position, created_at, updated_at, tsv)
-     SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
-       WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, ord)
-     ORDER BY ord
-     ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version, position = excluded.position,
-       updated_at = excluded.updated_at, tsv = excluded.tsv`,
+    `WITH written AS (
+       INSERT INTO ${t.objects} (type, sid, data, version, position, created_at, updated_at, tsv)
+       SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+         WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, ord)
+       ORDER BY ord
+       ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version, position = excluded.position,
+         updated_at = excluded.updated_at, tsv = excluded.tsv
+       RETURNING id, type, tsv)
+     ${recordChampions(t, 'written')}`,
     [col('type'), col('sid'), col('json'), col('version'), col('position'), col('createdAt'), col('updatedAt'), rows.map((r) => documentVector(fullTextBody(schema, r.type, r.data)))],
   );
   const index: Array<[string, string, number, number, Buffer, string]> = [];

@@ -8,6 +8,7 @@ import { applyEvents, foldedRow, readCheckpoint, saveCheckpoint, writeRows, type
 import type { PgCountQueries } from './projection-counts';
 import { advisoryKey, dropGenerationSql, freshShadow, projectionTables, swapShadowIn, type ProjectionTables, type Queryable } from './projection-schema';
 import { checkout } from './sql';
+import { buildTypeLists, DEFAULT_CHAMPION_SETTINGS, type ChampionSettings } from './champion-lists';
 
 /** Objects written per statement (and per transaction) while a rebuild fills the shadow tables. */
 const WRITE_BATCH = 2_000;
@@ -59,6 +60,7 @@ export async function blueGreenRebuild(
   log: EventLog,
   onProgress?: ProgressFn,
   stillNeeded: () => Promise<boolean> = async () => true,
+  champions: ChampionSettings = DEFAULT_CHAMPION_SETTINGS,
 ): Promise<RebuildResult | undefined> {
   const client = await checkout(pool);
   const key = advisoryKey(schemaName, 'rebuild');
@@ -67,7 +69,7 @@ export async function blueGreenRebuild(
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
     try {
       if (!(await stillNeeded())) return undefined;
-      return await rebuildUnderLock(client, schemaName, schema, log, onProgress);
+      return await rebuildUnderLock(client, schemaName, schema, log, champions, onProgress);
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
     }
@@ -81,7 +83,7 @@ export async function blueGreenRebuild(
   }
 }
 
-async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: StoreSchema, log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
+async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: StoreSchema, log: EventLog, champions: ChampionSettings, onProgress?: ProgressFn): Promise<RebuildResult> {
   const shadow = await transaction(client, () => freshShadow(client, schemaName));
   const live = projectionTables(schemaName);
   try {
@@ -93,6 +95,9 @@ async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: 
     }
     const parity = parityHash(await readAllObjects(client, shadow.objects));
     if (parity !== expected) throw new CorruptError(`rebuild parity mismatch at position ${folded.position}: tables ${parity}, log ${expected}`);
+    const perType = new Map<string, number>();
+    for (const row of rows) perType.set(row.type, (perType.get(row.type) ?? 0) + 1);
+    for (const [type, objects] of perType) await transaction(client, () => buildTypeLists(client, shadow, type, objects, champions));
     const position = await transaction(client, async () => {
       await readCheckpoint(client, live, true);
       await client.query(`LOCK TABLE ${live.objects}, ${live.index} IN ACCESS EXCLUSIVE MODE`);

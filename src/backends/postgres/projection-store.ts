@@ -25,6 +25,8 @@ import { blueGreenRebuild, checkParity, transaction } from './projection-rebuild
 import { CURRENT_STATE, FULL_TEXT, ensureProjectionSchema, projectionTables, type ProjectionTables, type Queryable } from './projection-schema';
 import { PgSubscriberCheckpoints, type PostgresProjectionTransaction } from './projection-subscribers';
 import { checkout } from './sql';
+import { DEFAULT_CHAMPION_SETTINGS, type ChampionSettings } from './champion-lists';
+import { promoteTerms, type PromotionResult } from './champion-promotion';
 
 export type { PostgresProjectionTransaction } from './projection-subscribers';
 
@@ -45,9 +47,14 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   private readonly queries: PgProjectionQueries;
   private readonly countQueries: PgCountQueries;
   private readonly subscribers: PgSubscriberCheckpoints;
+  /** Events applied by this process since it last looked for terms to promote. */
+  private appliedSinceCheck = 0;
+  /** The promotion pass running in the background, if any. */
+  private promoting: Promise<unknown> | undefined;
+  private closed = false;
 
   /** Use `open` (it creates the tables); the pool stays the caller's. */
-  private constructor(readonly pool: Pool, readonly schemaName: string, readonly schema: StoreSchema) {
+  private constructor(readonly pool: Pool, readonly schemaName: string, readonly schema: StoreSchema, readonly champions: ChampionSettings) {
     this.live = projectionTables(schemaName);
     this.queries = new PgProjectionQueries(pool, this.live, schema);
     this.countQueries = new PgCountQueries(pool, this.live);
@@ -59,8 +66,8 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
    * advisory lock, so hosts opening together are safe). When the declared index or text fields changed
    * since the tables were built, the checkpoints are reset so the next `openLevel` rebuilds.
    */
-  static async open(pool: Pool, schemaName: string, schema: StoreSchema): Promise<PostgresProjectionStore> {
-    const store = new PostgresProjectionStore(pool, schemaName, schema);
+  static async open(pool: Pool, schemaName: string, schema: StoreSchema, champions: ChampionSettings = DEFAULT_CHAMPION_SETTINGS): Promise<PostgresProjectionStore> {
+    const store = new PostgresProjectionStore(pool, schemaName, schema, champions);
     const client = await checkout(pool);
     try {
       await ensureProjectionSchema(client, schemaName);
@@ -85,6 +92,7 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
     // The usual case in one statement: the events follow the checkpoint, which moves (and stays locked).
     if (await advanceCheckpoint(client, this.live, events[0].position - 1, events[events.length - 1].position)) {
       await applyEvents(client, this.live, this.schema, events);
+      this.noteApplied(events.length);
       return true;
     }
     const checkpoint = await readCheckpoint(client, this.live, true);
@@ -98,7 +106,42 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
     }
     await applyEvents(client, this.live, this.schema, fresh);
     await saveCheckpoint(client, this.live, fresh[fresh.length - 1].position);
+    this.noteApplied(fresh.length);
     return true;
+  }
+
+  /**
+   * Count applied events; after `champions.checkEvery` of them, start a promotion pass in the
+   * background (one at a time per process; it waits for the applying transaction to commit).
+   */
+  private noteApplied(events: number): void {
+    this.appliedSinceCheck += events;
+    if (this.appliedSinceCheck < this.champions.checkEvery || this.promoting || this.closed) return;
+    this.appliedSinceCheck = 0;
+    this.promoting = this.promote()
+      .catch(() => undefined) // a failed pass changes nothing the next one cannot redo
+      .finally(() => (this.promoting = undefined));
+  }
+
+  /**
+   * One promotion pass over the types with full text (champion-promotion.ts): terms that became
+   * frequent get champion lists, thinned lists are rebuilt. Safe beside writers on every host; returns
+   * what it did per type (nothing when another host's pass holds the lock).
+   */
+  async promote(): Promise<Record<string, PromotionResult>> {
+    const done: Record<string, PromotionResult> = {};
+    for (const type of Object.keys(this.schema.types)) {
+      if (this.closed) break;
+      if (!this.schema.types[type].text) continue;
+      done[type] = await promoteTerms(this.pool, this.schemaName, type, this.champions);
+    }
+    this.queries.tracked.forget();
+    return done;
+  }
+
+  /** How many ranked pages the champion lists and GIN answered in this process (tests, benchmarks). */
+  rankedPaths(): { champions: number; gin: number } {
+    return { ...this.queries.paths };
   }
 
   async catchUp(log: EventLog, appended?: readonly StoredEvent[]): Promise<void> {
@@ -129,6 +172,7 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
       if (fresh.length > 0 && (fromLog || fresh[0].position === checkpoint + 1)) {
         await applyEvents(client, this.live, this.schema, fresh);
         await saveCheckpoint(client, this.live, fresh[fresh.length - 1].position);
+        this.noteApplied(fresh.length);
         return fresh[fresh.length - 1].position + 1;
       }
       return checkpoint + 1;
@@ -137,7 +181,8 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
 
   async openLevel(log: EventLog): Promise<void> {
     if (await this.needsRebuild(await log.head())) {
-      await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, undefined, async () => this.needsRebuild(await log.head()));
+      await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, undefined, async () => this.needsRebuild(await log.head()), this.champions);
+      this.queries.tracked.forget();
     }
     await this.catchUp(log);
   }
@@ -201,7 +246,8 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   }
 
   async rebuild(log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
-    const result = await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, onProgress);
+    const result = await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, onProgress, undefined, this.champions);
+    this.queries.tracked.forget();
     await this.saveConfig();
     return result!;
   }
@@ -230,8 +276,11 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
     return this.subscribers.read(fn);
   }
 
-  /** Nothing runs in the background; the pool belongs to the backend, which ends it. */
-  async close(): Promise<void> {}
+  /** Waits for a background promotion pass to stop; the pool belongs to the backend, which ends it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.promoting;
+  }
 
   /** What the tables were built with: the indexed and the full-text fields of each type. */
   private configFingerprint(): string {
