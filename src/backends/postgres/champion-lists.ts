@@ -36,20 +36,33 @@ export const DEFAULT_CHAMPION_SETTINGS: ChampionSettings = { minDf: 2000, champi
 /** A type is searched for new frequent terms once it has grown by this factor since its last check. */
 export const GROWTH = 1.25;
 
+/** Relative margin of the writers' filter on `best` (float rounding is about 1e-7). */
+const BEST_MARGIN = 0.9999;
+
 /**
- * The tail of the statement that writes objects: from the CTE `written` (id, type, tsv of the rows just
- * written), insert the postings of tracked terms that rank before their term's frontier (or every
- * posting, when the term has no frontier: a complete list, or one being promoted). One hash join of the
- * rows' lexemes with the tracked terms; `ts_rank_cd` only for the tracked terms a row holds.
+ * The tail of the statement that writes objects: from the CTE `input` (type, sid, tsv; best, best1 and
+ * multi: bounds of the row's one-term scores, see `documentVectorOf`) and the CTE `written` (id, type, sid of the rows
+ * just written), insert the postings of tracked terms that rank before their term's frontier (or every
+ * posting, when the term has no frontier: a complete list, or one being promoted). The rows' lexemes are
+ * hash-joined with the tracked terms (not even listed in a store without lists); `ts_rank_cd`, the exact score, is computed once, only for a row
+ * whose bound reaches the term's frontier (most rows of a frequent term do not); the few candidates
+ * left are joined with `written` for their ids.
  */
-export function recordChampions(t: ProjectionTables, written: string): string {
-  return `INSERT INTO ${t.champions} (type, term, score, id)
-     SELECT w.type, ct.term, r.score, w.id
-     FROM ${written} w
-       CROSS JOIN LATERAL unnest(tsvector_to_array(w.tsv)) AS l(term)
-       JOIN ${t.championTerms} ct ON ct.type = w.type AND ct.term = l.term COLLATE "C"
-       CROSS JOIN LATERAL (SELECT ts_rank_cd(w.tsv, ct.query, 1) AS score) r
-     WHERE ct.bound IS NULL OR r.score > ct.bound OR (r.score = ct.bound AND w.id < ct.bound_id)`;
+export function recordChampions(t: ProjectionTables, written: string, input: string): string {
+  return `, tracked AS MATERIALIZED (SELECT type, term, query, bound, bound_id FROM ${t.championTerms}),
+     lexemes AS MATERIALIZED (
+       SELECT i.type COLLATE "C" AS type, i.sid, l.term COLLATE "C" AS term FROM ${input} i CROSS JOIN LATERAL unnest(tsvector_to_array(i.tsv)) AS l(term)
+       WHERE EXISTS (SELECT 1 FROM tracked)),
+     candidates AS MATERIALIZED (
+       SELECT i.type, i.sid, ct.term, ct.bound, ct.bound_id, ts_rank_cd(i.tsv, ct.query, 1) AS score
+       FROM lexemes x
+         JOIN tracked ct ON ct.type = x.type AND ct.term = x.term
+         JOIN ${input} i ON i.type COLLATE "C" = x.type AND i.sid = x.sid
+       WHERE ct.bound IS NULL OR (CASE WHEN i.multi @@ ct.query THEN i.best ELSE i.best1 END) >= ct.bound * ${BEST_MARGIN})
+     INSERT INTO ${t.champions} (type, term, score, id)
+     SELECT c.type, c.term, c.score, w.id
+     FROM candidates c JOIN ${written} w ON w.type = c.type COLLATE "C" AND w.sid = c.sid COLLATE "C"
+     WHERE c.bound IS NULL OR c.score > c.bound OR (c.score = c.bound AND w.id < c.bound_id)`;
 }
 
 /** The lexeme of a tsquery text that is one plain lexeme (`'word'`, as `textQuery` writes it), else undefined. */

@@ -2,7 +2,7 @@ import type { StoredEvent } from '../../log/event';
 import { fullTextBody, indexedFields, type StoreSchema } from '../../projections/config';
 import type { FoldedObject } from '../../projections/fold';
 import { CURRENT_STATE, FULL_TEXT, type ProjectionTables, type Queryable } from './projection-schema';
-import { documentVector, indexKey } from './projection-values';
+import { documentVectorOf, indexKey } from './projection-values';
 import { recordChampions } from './champion-lists';
 import { endsLife } from '../../log/append-rules';
 
@@ -107,18 +107,20 @@ async function deleteObjects(client: Queryable, t: ProjectionTables, keys: reado
 export async function writeRows(client: Queryable, t: ProjectionTables, schema: StoreSchema, rows: readonly ObjectRow[]): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof ObjectRow>(k: K) => rows.map((r) => r[k]);
+  const vectors = rows.map((r) => documentVectorOf(fullTextBody(schema, r.type, r.data)));
   await client.query(
-    `WITH written AS (
+    `WITH input AS (
+       SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector AS tsv, best, best1, multi::tsvector AS multi, ord
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::float8[], $10::float8[], $11::text[])
+         WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, best, best1, multi, ord)),
+     written AS (
        INSERT INTO ${t.objects} (type, sid, data, version, position, created_at, updated_at, tsv)
-       SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
-         WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, ord)
-       ORDER BY ord
+       SELECT type, sid, data, version, position, created_at, updated_at, tsv FROM input ORDER BY ord
        ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version, position = excluded.position,
          updated_at = excluded.updated_at, tsv = excluded.tsv
-       RETURNING id, type, tsv)
-     ${recordChampions(t, 'written')}`,
-    [col('type'), col('sid'), col('json'), col('version'), col('position'), col('createdAt'), col('updatedAt'), rows.map((r) => documentVector(fullTextBody(schema, r.type, r.data)))],
+       RETURNING id, type, sid)
+     ${recordChampions(t, 'written', 'input')}`,
+    [col('type'), col('sid'), col('json'), col('version'), col('position'), col('createdAt'), col('updatedAt'), vectors.map((v) => v.text), vectors.map((v) => v.best), vectors.map((v) => v.best1), vectors.map((v) => v.multi)],
   );
   const index: Array<[string, string, number, number, Buffer, string]> = [];
   for (const row of rows) {

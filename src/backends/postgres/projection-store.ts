@@ -139,6 +139,11 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
     return done;
   }
 
+  /** Read the tracked terms again at the next ranked page (this process otherwise sees another host's promotion within 5 s). */
+  forgetTrackedTerms(): void {
+    this.queries.tracked.forget();
+  }
+
   /** How many ranked pages the champion lists and GIN answered in this process (tests, benchmarks). */
   rankedPaths(): { champions: number; gin: number } {
     return { ...this.queries.paths };
