@@ -1,4 +1,5 @@
-import type { ProjectionTables, Queryable } from './projection-schema';
+import { CURRENT_STATE, type ProjectionTables, type Queryable } from './projection-schema';
+import { scoreBound, type DocumentVector } from './projection-values';
 
 /**
  * Champion lists of the PostgreSQL projection store: for a term in many objects of a type, the
@@ -13,9 +14,9 @@ import type { ProjectionTables, Queryable } from './projection-schema';
  *   page order (`score DESC, id`). A NULL bound means nothing was left out (the list is complete);
  * - `champions` holds the list: (type, term, score, id), each the current exact score of a live object.
  *
- * Writers keep both true inside the append transaction (`recordChampions`, and the deletions in
- * projection-apply.ts): a posting is recorded when it ranks before the frontier, else it is left out
- * (and ranks at or after the frontier). A page is answered from a list only when its last row ranks
+ * Writers keep both true inside the append transaction (`championCandidates` and `recordChampions`,
+ * and the deletions in projection-apply.ts): a posting is recorded when it ranks before the frontier,
+ * else it is left out (and ranks at or after the frontier). A page is answered from a list only when its last row ranks
  * strictly before the frontier: then no left-out posting can be in it, and it is exactly the page of
  * `ORDER BY ts_rank_cd(tsv, q, 1) DESC, id`. Otherwise the caller runs that query.
  */
@@ -36,29 +37,94 @@ export const DEFAULT_CHAMPION_SETTINGS: ChampionSettings = { minDf: 2000, champi
 /** A type is searched for new frequent terms once it has grown by this factor since its last check. */
 export const GROWTH = 1.25;
 
-/** Relative margin of the writers' filter on `best` (float rounding is about 1e-7). */
-const BEST_MARGIN = 0.9999;
+/** Relative margin of the writers' filter (float rounding is about 1e-7). */
+const BOUND_MARGIN = 0.9999;
+
+/** Per type, per tracked term: its frontier's score (null: no frontier, every posting is recorded). */
+export type TrackedBounds = ReadonlyMap<string, ReadonlyMap<string, number | null>>;
+
+/** The tracked terms of a generation and their frontier scores (float4, read exactly as float8). */
+export async function loadTrackedBounds(db: Queryable, t: ProjectionTables): Promise<TrackedBounds> {
+  const result = await db.query(`SELECT type, term, bound::float8 AS bound FROM ${t.championTerms}`);
+  const bounds = new Map<string, Map<string, number | null>>();
+  for (const row of result.rows) {
+    let terms = bounds.get(row.type);
+    if (!terms) bounds.set(row.type, (terms = new Map()));
+    terms.set(row.term, row.bound === null ? null : Number(row.bound));
+  }
+  return bounds;
+}
 
 /**
- * The tail of the statement that writes objects: from the CTE `input` (type, sid, tsv; best, best1 and
- * multi: bounds of the row's one-term scores, see `documentVectorOf`) and the CTE `written` (id, type, sid of the rows
- * just written), insert the postings of tracked terms that rank before their term's frontier (or every
- * posting, when the term has no frontier: a complete list, or one being promoted). The rows' lexemes are
- * hash-joined with the tracked terms (not even listed in a store without lists); `ts_rank_cd`, the exact score, is computed once, only for a row
- * whose bound reaches the term's frontier (most rows of a frequent term do not); the few candidates
- * left are joined with `written` for their ids.
+ * Inside a transaction: lock the current-state checkpoint row (as every projection writer does first)
+ * and bump its `champions` version. Every change of a live generation's tracked terms or frontiers
+ * (promotion, rebuild swap) does this in its transaction, so a writer that holds the row lock sees a
+ * version that says whether its copy of the bounds (`ChampionBoundsCache`) is current.
  */
-export function recordChampions(t: ProjectionTables, written: string, input: string): string {
-  return `, tracked AS MATERIALIZED (SELECT type, term, query, bound, bound_id FROM ${t.championTerms}),
-     lexemes AS MATERIALIZED (
-       SELECT i.type COLLATE "C" AS type, i.sid, l.term COLLATE "C" AS term FROM ${input} i CROSS JOIN LATERAL unnest(tsvector_to_array(i.tsv)) AS l(term)
-       WHERE EXISTS (SELECT 1 FROM tracked)),
-     candidates AS MATERIALIZED (
+export async function lockAndBumpVersion(db: Queryable, t: ProjectionTables): Promise<void> {
+  await db.query(`UPDATE ${t.checkpoints} SET champions = champions + 1 WHERE name = '${CURRENT_STATE}'`);
+}
+
+/** The champions version of the checkpoint row (read by a writer that holds the row lock). */
+export async function readVersion(db: Queryable, t: ProjectionTables): Promise<number> {
+  const result = await db.query(`SELECT champions FROM ${t.checkpoints} WHERE name = '${CURRENT_STATE}'`);
+  return Number(result.rows[0]?.champions ?? 0);
+}
+
+/**
+ * A process's copy of the live generation's tracked bounds, keyed by the checkpoint row's champions
+ * version: a writer holding the row lock passes the version it read, and the bounds are read again
+ * only when it moved (no promotion or swap can move it while the lock is held).
+ */
+export class ChampionBoundsCache {
+  private version = -1;
+  private bounds: TrackedBounds = new Map();
+
+  async get(db: Queryable, t: ProjectionTables, version: number): Promise<TrackedBounds> {
+    if (version !== this.version) {
+      this.bounds = await loadTrackedBounds(db, t);
+      this.version = version;
+    }
+    return this.bounds;
+  }
+}
+
+/**
+ * The postings (row index, term) of rows about to be written that may rank before their term's
+ * frontier: every posting of a term without a frontier, and those whose `scoreBound` reaches the
+ * frontier's score. The statement computes their exact score and keeps those that do rank before it.
+ */
+export function championCandidates(types: readonly string[], vectors: readonly DocumentVector[], bounds: TrackedBounds): { rows: number[]; terms: string[] } {
+  const rows: number[] = [];
+  const terms: string[] = [];
+  if (bounds.size === 0) return { rows, terms };
+  vectors.forEach((vector, row) => {
+    const tracked = bounds.get(types[row]);
+    if (!tracked) return;
+    for (const [term, positions] of vector.positions) {
+      const bound = tracked.get(term);
+      if (bound === undefined) continue;
+      if (bound === null || scoreBound(positions, vector.total) >= bound * BOUND_MARGIN) {
+        rows.push(row + 1);
+        terms.push(term);
+      }
+    }
+  });
+  return { rows, terms };
+}
+
+/**
+ * The tail of the statement that writes objects, when there are candidates: from the CTE `input`
+ * (ord, type, sid, tsv of the rows to write), the CTE `written` (id, type, sid of the rows written) and
+ * the candidates (parameters `$rows::bigint[]`, `$terms::text[]`: ords and terms), record the postings
+ * whose exact score ranks before their term's current frontier (or all, when it has none).
+ */
+export function recordChampions(t: ProjectionTables, written: string, input: string, rows: string, terms: string): string {
+  return `, candidates AS MATERIALIZED (
        SELECT i.type, i.sid, ct.term, ct.bound, ct.bound_id, ts_rank_cd(i.tsv, ct.query, 1) AS score
-       FROM lexemes x
-         JOIN tracked ct ON ct.type = x.type AND ct.term = x.term
-         JOIN ${input} i ON i.type COLLATE "C" = x.type AND i.sid = x.sid
-       WHERE ct.bound IS NULL OR (CASE WHEN i.multi @@ ct.query THEN i.best ELSE i.best1 END) >= ct.bound * ${BEST_MARGIN})
+       FROM unnest(${rows}::bigint[], ${terms}::text[]) AS k(ord, term)
+         JOIN ${input} i ON i.ord = k.ord
+         JOIN ${t.championTerms} ct ON ct.type = i.type COLLATE "C" AND ct.term = k.term COLLATE "C")
      INSERT INTO ${t.champions} (type, term, score, id)
      SELECT c.type, c.term, c.score, w.id
      FROM candidates c JOIN ${written} w ON w.type = c.type COLLATE "C" AND w.sid = c.sid COLLATE "C"

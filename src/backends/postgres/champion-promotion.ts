@@ -1,6 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { GROWTH, frequentTerms, lexemeQuery, markChecked, scanTop, type ChampionSettings } from './champion-lists';
-import { readCheckpoint } from './projection-apply';
+import { GROWTH, frequentTerms, lexemeQuery, lockAndBumpVersion, markChecked, scanTop, type ChampionSettings } from './champion-lists';
 import { transaction } from './projection-rebuild';
 import { advisoryKey, projectionTables, type ProjectionTables } from './projection-schema';
 import { checkout } from './sql';
@@ -19,7 +18,8 @@ export interface PromotionResult {
  * terms that deletions and updates have thinned (or inserts have swollen), in a live store beside
  * concurrent writers on any host. One promoter per store at a time (a session advisory lock; another
  * host's pass makes this one return empty). Every projection writer locks the current-state checkpoint
- * row first, so a transaction that holds that row lock sees no writer in flight:
+ * row first, so a transaction that holds that row lock sees no writer in flight; steps 1 and 3 also bump
+ * the row's champions version, so every writer after them reads the terms and frontiers again:
  * 1. under the row lock, mark the terms `ready = false` with no frontier: every writer that commits
  *    after this records every posting of them, and pages of them go to GIN;
  * 2. without locks, find each term's exact top `champions + 1` postings (a statement that starts after
@@ -71,7 +71,7 @@ async function promoteUnderLock(client: PoolClient, t: ProjectionTables, type: s
   const terms = [...promoted, ...refreshed];
   if (terms.length > 0) {
     await transaction(client, async () => {
-      await readCheckpoint(client, t, true);
+      await lockAndBumpVersion(client, t);
       await client.query(
         `INSERT INTO ${t.championTerms} (type, term, query, ready) SELECT $1, term, query::tsquery, false FROM unnest($2::text[], $3::text[]) AS u(term, query)
          ON CONFLICT (type, term) DO UPDATE SET ready = false, bound = NULL, bound_id = NULL`,
@@ -89,7 +89,7 @@ async function promoteUnderLock(client: PoolClient, t: ProjectionTables, type: s
 
 /** Step 3 for one term (inside the caller's transaction); false when its mark is gone. */
 async function finishTerm(client: PoolClient, t: ProjectionTables, type: string, term: string, top: Array<{ id: string; score: string }>, champions: number): Promise<boolean> {
-  await readCheckpoint(client, t, true);
+  await lockAndBumpVersion(client, t);
   const frontier = top.length > champions ? top[champions] : undefined;
   const marked = await client.query(
     `UPDATE ${t.championTerms} SET ready = true, bound = $3::real, bound_id = $4::bigint WHERE type = $1 AND term = $2 AND NOT ready RETURNING query`,

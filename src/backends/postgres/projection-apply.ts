@@ -3,7 +3,7 @@ import { fullTextBody, indexedFields, type StoreSchema } from '../../projections
 import type { FoldedObject } from '../../projections/fold';
 import { CURRENT_STATE, FULL_TEXT, type ProjectionTables, type Queryable } from './projection-schema';
 import { documentVectorOf, indexKey } from './projection-values';
-import { recordChampions } from './champion-lists';
+import { championCandidates, recordChampions, type TrackedBounds } from './champion-lists';
 import { endsLife } from '../../log/append-rules';
 
 /** One object's row as it is written: the state after its last event, with its dates in ms. */
@@ -65,11 +65,13 @@ function planBatch(events: readonly StoredEvent[]): Outcome[] {
 
 /**
  * Apply committed events, in position order, to one generation of tables inside the caller's
- * transaction: current state, field index and full text; the statement-level triggers keep the counts.
+ * transaction: current state, field index, full text and champion postings (`bounds`: the generation's
+ * tracked terms, current under the checkpoint row lock the caller holds); the statement-level triggers
+ * keep the counts.
  * New rows are inserted in the order their objects began their current life (as SQLite assigns ids),
  * so ranked text ties come out alike after a rebuild.
  */
-export async function applyEvents(client: Queryable, t: ProjectionTables, schema: StoreSchema, events: readonly StoredEvent[]): Promise<void> {
+export async function applyEvents(client: Queryable, t: ProjectionTables, schema: StoreSchema, events: readonly StoredEvent[], bounds: TrackedBounds): Promise<void> {
   if (events.length === 0) return;
   const outcomes = planBatch(events);
   await deleteObjects(client, t, outcomes.filter((o) => o.restart && o.existed));
@@ -77,7 +79,7 @@ export async function applyEvents(client: Queryable, t: ProjectionTables, schema
   await deleteKeys(client, t.champions, outcomes.filter((o) => o.existed && !o.restart && o.row !== null), `SELECT id FROM ${t.objects} WHERE (type, sid) IN`);
   await deleteKeys(client, t.index, outcomes.filter((o) => o.existed && indexedFields(schema, o.type).length > 0));
   const rows = outcomes.filter((o) => o.row !== null).sort((a, b) => a.began - b.began);
-  await writeRows(client, t, schema, rows.map((o) => o.row!));
+  await writeRows(client, t, schema, rows.map((o) => o.row!), bounds);
 }
 
 /** Delete the rows of the given objects from a table keyed by (type, sid), or by id through `byId` (a select of ids by (type, sid)). */
@@ -101,27 +103,31 @@ async function deleteObjects(client: Queryable, t: ProjectionTables, keys: reado
 /**
  * Upsert rows (in the given order: new rows take ids in it) and their field-index rows, with one
  * statement each; the checkpoint is the caller's. Existing rows keep id and created_at (their old
- * champion postings are the caller's to delete first). The upsert's statement also records the rows'
- * champion postings (`recordChampions`).
+ * champion postings are the caller's to delete first). When some postings of the rows may rank before
+ * their term's frontier in `bounds` (`championCandidates`), the upsert's statement also records those
+ * that do (`recordChampions`); otherwise it is the plain upsert.
  */
-export async function writeRows(client: Queryable, t: ProjectionTables, schema: StoreSchema, rows: readonly ObjectRow[]): Promise<void> {
+export async function writeRows(client: Queryable, t: ProjectionTables, schema: StoreSchema, rows: readonly ObjectRow[], bounds: TrackedBounds): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof ObjectRow>(k: K) => rows.map((r) => r[k]);
   const vectors = rows.map((r) => documentVectorOf(fullTextBody(schema, r.type, r.data)));
-  await client.query(
-    `WITH input AS (
-       SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector AS tsv, best, best1, multi::tsvector AS multi, ord
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::float8[], $10::float8[], $11::text[])
-         WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, best, best1, multi, ord)),
-     written AS (
-       INSERT INTO ${t.objects} (type, sid, data, version, position, created_at, updated_at, tsv)
+  const candidates = championCandidates(col('type'), vectors, bounds);
+  const values = [col('type'), col('sid'), col('json'), col('version'), col('position'), col('createdAt'), col('updatedAt'), vectors.map((v) => v.text)];
+  const input = `SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector AS tsv, ord
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+         WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, ord)`;
+  const upsert = `INSERT INTO ${t.objects} (type, sid, data, version, position, created_at, updated_at, tsv)
        SELECT type, sid, data, version, position, created_at, updated_at, tsv FROM input ORDER BY ord
        ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version, position = excluded.position,
-         updated_at = excluded.updated_at, tsv = excluded.tsv
-       RETURNING id, type, sid)
-     ${recordChampions(t, 'written', 'input')}`,
-    [col('type'), col('sid'), col('json'), col('version'), col('position'), col('createdAt'), col('updatedAt'), vectors.map((v) => v.text), vectors.map((v) => v.best), vectors.map((v) => v.best1), vectors.map((v) => v.multi)],
-  );
+         updated_at = excluded.updated_at, tsv = excluded.tsv`;
+  if (candidates.rows.length === 0) await client.query(`WITH input AS (${input}) ${upsert}`, values);
+  else {
+    await client.query(`WITH input AS MATERIALIZED (${input}), written AS (${upsert} RETURNING id, type, sid) ${recordChampions(t, 'written', 'input', '$9', '$10')}`, [
+      ...values,
+      candidates.rows,
+      candidates.terms,
+    ]);
+  }
   const index: Array<[string, string, number, number, Buffer, string]> = [];
   for (const row of rows) {
     for (const field of indexedFields(schema, row.type)) {
@@ -151,12 +157,17 @@ export async function saveCheckpoint(client: Queryable, t: ProjectionTables, pos
 
 /**
  * Move the checkpoints from `from` to `to` when they are at `from` (one statement: the check and the
- * move); false when they were elsewhere and nothing moved. The row stays locked until the caller's
+ * move), returning the row's champions version (`lockAndBumpVersion`); undefined when they were
+ * elsewhere and nothing moved. The row stays locked until the caller's
  * transaction ends, as with `readCheckpoint(…, true)`.
  */
-export async function advanceCheckpoint(client: Queryable, t: ProjectionTables, from: number, to: number): Promise<boolean> {
-  const result = await client.query(`UPDATE ${t.checkpoints} SET position = $2 WHERE name IN ('${CURRENT_STATE}', '${FULL_TEXT}') AND position = $1`, [from, to]);
-  return result.rowCount === 2;
+export async function advanceCheckpoint(client: Queryable, t: ProjectionTables, from: number, to: number): Promise<number | undefined> {
+  const result = await client.query(
+    `UPDATE ${t.checkpoints} SET position = $2 WHERE name IN ('${CURRENT_STATE}', '${FULL_TEXT}') AND position = $1 RETURNING name, champions`,
+    [from, to],
+  );
+  if (result.rowCount !== 2) return undefined;
+  return Number(result.rows.find((r) => r.name === CURRENT_STATE).champions);
 }
 
 /** The current-state checkpoint, locked until the caller's transaction ends when `lock` is set. */

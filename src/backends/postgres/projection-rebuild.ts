@@ -8,7 +8,10 @@ import { applyEvents, foldedRow, readCheckpoint, saveCheckpoint, writeRows, type
 import type { PgCountQueries } from './projection-counts';
 import { advisoryKey, dropGenerationSql, freshShadow, projectionTables, swapShadowIn, type ProjectionTables, type Queryable } from './projection-schema';
 import { checkout } from './sql';
-import { buildTypeLists, DEFAULT_CHAMPION_SETTINGS, type ChampionSettings } from './champion-lists';
+import { buildTypeLists, DEFAULT_CHAMPION_SETTINGS, loadTrackedBounds, lockAndBumpVersion, type ChampionSettings, type TrackedBounds } from './champion-lists';
+
+/** No tracked terms: what a rebuild's bulk writes record (the lists are built after them). */
+const NO_LISTS: TrackedBounds = new Map();
 
 /** Objects written per statement (and per transaction) while a rebuild fills the shadow tables. */
 const WRITE_BATCH = 2_000;
@@ -91,7 +94,7 @@ async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: 
     const expected = foldParity(folded);
     const rows = [...folded.objects.values()].map(foldedRow).filter((r): r is ObjectRow => r !== undefined);
     for (let i = 0; i < rows.length; i += WRITE_BATCH) {
-      await transaction(client, () => writeRows(client, shadow, schema, rows.slice(i, i + WRITE_BATCH)));
+      await transaction(client, () => writeRows(client, shadow, schema, rows.slice(i, i + WRITE_BATCH), NO_LISTS));
     }
     const parity = parityHash(await readAllObjects(client, shadow.objects));
     if (parity !== expected) throw new CorruptError(`rebuild parity mismatch at position ${folded.position}: tables ${parity}, log ${expected}`);
@@ -105,11 +108,12 @@ async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: 
       for (;;) {
         const events = await log.readAll(reached + 1, { limit: CATCH_UP_BATCH });
         if (events.length === 0) break;
-        await applyEvents(client, shadow, schema, events);
+        await applyEvents(client, shadow, schema, events, await loadTrackedBounds(client, shadow));
         reached = events[events.length - 1].position;
       }
       await swapShadowIn(client, schemaName);
       await saveCheckpoint(client, live, reached);
+      await lockAndBumpVersion(client, live); // writers read the new generation's tracked terms
       return reached;
     });
     return { events: folded.events, objects: rows.length, position, parity };

@@ -158,7 +158,7 @@ function quoteIdentTail(t: ProjectionTables, what: string): string {
 /** The tables no rebuild touches: checkpoints of the projections and of named subscribers. */
 function sharedDdl(t: ProjectionTables): string {
   return `
-CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name text COLLATE "C" PRIMARY KEY, position bigint NOT NULL, config text);
+CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name text COLLATE "C" PRIMARY KEY, position bigint NOT NULL, config text, champions bigint NOT NULL DEFAULT 0);
 INSERT INTO ${t.checkpoints} (name, position) VALUES ('${CURRENT_STATE}', 0), ('${FULL_TEXT}', 0) ON CONFLICT (name) DO NOTHING;
 CREATE TABLE IF NOT EXISTS ${t.subscribers} (
   name       text COLLATE "C" PRIMARY KEY,
@@ -196,7 +196,8 @@ export async function ensureProjectionSchema(client: Queryable, schemaName: stri
     else {
       // A store created before champion lists: add their (empty) tables to the live generation.
       const champions = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`${live.schema}.${quoteIdent('champion_checks')}`]);
-      if (!champions.rows[0].ok) await client.query(championDdl(live));
+      if (!champions.rows[0].ok) await client.query(`${championDdl(live)}
+ALTER TABLE ${live.checkpoints} ADD COLUMN IF NOT EXISTS champions bigint NOT NULL DEFAULT 0;`);
     }
     await client.query('COMMIT');
   } catch (error) {

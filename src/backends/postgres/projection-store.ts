@@ -25,7 +25,7 @@ import { blueGreenRebuild, checkParity, transaction } from './projection-rebuild
 import { CURRENT_STATE, FULL_TEXT, ensureProjectionSchema, projectionTables, type ProjectionTables, type Queryable } from './projection-schema';
 import { PgSubscriberCheckpoints, type PostgresProjectionTransaction } from './projection-subscribers';
 import { checkout } from './sql';
-import { DEFAULT_CHAMPION_SETTINGS, type ChampionSettings } from './champion-lists';
+import { ChampionBoundsCache, DEFAULT_CHAMPION_SETTINGS, readVersion, type ChampionSettings, type TrackedBounds } from './champion-lists';
 import { promoteTerms, type PromotionResult } from './champion-promotion';
 
 export type { PostgresProjectionTransaction } from './projection-subscribers';
@@ -49,6 +49,8 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   private readonly subscribers: PgSubscriberCheckpoints;
   /** Events applied by this process since it last looked for terms to promote. */
   private appliedSinceCheck = 0;
+  /** This process's copy of the tracked terms' frontiers, for its writers. */
+  private readonly bounds = new ChampionBoundsCache();
   /** The promotion pass running in the background, if any. */
   private promoting: Promise<unknown> | undefined;
   private closed = false;
@@ -90,8 +92,9 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   async applyInAppend(client: Queryable, events: readonly StoredEvent[], log?: EventLog): Promise<boolean> {
     if (events.length === 0) return true;
     // The usual case in one statement: the events follow the checkpoint, which moves (and stays locked).
-    if (await advanceCheckpoint(client, this.live, events[0].position - 1, events[events.length - 1].position)) {
-      await applyEvents(client, this.live, this.schema, events);
+    const version = await advanceCheckpoint(client, this.live, events[0].position - 1, events[events.length - 1].position);
+    if (version !== undefined) {
+      await applyEvents(client, this.live, this.schema, events, await this.bounds.get(client, this.live, version));
       this.noteApplied(events.length);
       return true;
     }
@@ -104,10 +107,15 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
       if (gap.length !== fresh[0].position - checkpoint - 1) return false;
       fresh.unshift(...gap);
     }
-    await applyEvents(client, this.live, this.schema, fresh);
+    await applyEvents(client, this.live, this.schema, fresh, await this.currentBounds(client));
     await saveCheckpoint(client, this.live, fresh[fresh.length - 1].position);
     this.noteApplied(fresh.length);
     return true;
+  }
+
+  /** The live tracked terms and frontiers, for a writer that holds the checkpoint row lock. */
+  private async currentBounds(client: Queryable): Promise<TrackedBounds> {
+    return this.bounds.get(client, this.live, await readVersion(client, this.live));
   }
 
   /**
@@ -175,7 +183,7 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
       const checkpoint = await readCheckpoint(client, this.live, true);
       const fresh = events.filter((e) => e.position > checkpoint);
       if (fresh.length > 0 && (fromLog || fresh[0].position === checkpoint + 1)) {
-        await applyEvents(client, this.live, this.schema, fresh);
+        await applyEvents(client, this.live, this.schema, fresh, await this.currentBounds(client));
         await saveCheckpoint(client, this.live, fresh[fresh.length - 1].position);
         this.noteApplied(fresh.length);
         return fresh[fresh.length - 1].position + 1;

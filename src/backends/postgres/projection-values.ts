@@ -72,44 +72,30 @@ export function documentVector(body: string): string {
   return documentVectorOf(body).text;
 }
 
-/** A document's tsvector input text, and upper bounds of the one-term scores of its lexemes (`scoreBounds`). */
+/** A document's tsvector input text, and what bounds its one-term scores (`scoreBound`). */
 export interface DocumentVector {
   text: string;
-  /** At least `ts_rank_cd(tsv, 'lexeme', 1)` for every lexeme of the document (Infinity when unsure). */
-  best: number;
-  /** At least the score of every lexeme with one position (Infinity when unsure). */
-  best1: number;
-  /** The lexemes with more than one position, as tsvector input text. */
-  multi: string;
+  /** Positions per lexeme, as PostgreSQL will store them. */
+  positions: ReadonlyMap<string, number>;
+  /** Positions of the document as `ts_rank_cd` counts them (a lexeme without positions counts 1). */
+  total: number;
 }
 
 /**
  * For a one-lexeme tsquery, `ts_rank_cd(tsv, q, 1)` is the sum of 0.1 (weight D) over the lexeme's
- * positions, divided by ln(1 + the positions of the document) and rounded to float4. So
- * 0.1 × (the lexeme's positions) / ln(1 + positions) bounds its score from above within float rounding
- * (about 1e-7 relative; the writers' filter leaves 1e-4 of margin): `best1` for the lexemes with one
- * position, `best` (with the most positions of any lexeme) for those in `multi`. Champion lists use
- * them to skip `ts_rank_cd` for postings that cannot beat their term's frontier; a test checks the
- * bounds against PostgreSQL's own ts_rank_cd.
+ * positions, divided by ln(1 + the document's positions) and rounded to float4. So this is the score of
+ * a lexeme with `positions` positions within float rounding (about 1e-7 relative; the writers' filter
+ * leaves 1e-4 of margin). A lexeme without positions is scored by rules not copied here: Infinity, so it
+ * is never filtered out. Champion lists use it to skip postings that cannot beat their term's frontier;
+ * a test checks it against PostgreSQL's own ts_rank_cd.
  */
-function scoreBounds(positions: ReadonlyMap<string, readonly number[]>): Omit<DocumentVector, 'text'> {
-  let total = 0;
-  let most = 0;
-  const multi: string[] = [];
-  for (const [term, list] of positions) {
-    // a lexeme without positions: PostgreSQL's count is not ours to guess
-    if (list.length === 0) return { best: Infinity, best1: Infinity, multi: '' };
-    total += list.length;
-    most = Math.max(most, list.length);
-    if (list.length > 1) multi.push(quoteLexeme(term));
-  }
-  const unit = total === 0 ? 0 : 0.1 / Math.log(total + 1);
-  return { best: unit * most, best1: unit, multi: multi.join(' ') };
+export function scoreBound(positions: number, total: number): number {
+  return positions === 0 ? Infinity : (0.1 * positions) / Math.log(total + 1);
 }
 
 /** `documentVector`, with the bound of its one-term scores. */
 export function documentVectorOf(body: string): DocumentVector {
-  if (body === '') return { text: '', best: 0, best1: 0, multi: '' };
+  if (body === '') return { text: '', positions: new Map(), total: 0 };
   const positions = new Map<string, number[]>();
   let bytes = 0;
   let at = 0;
@@ -130,7 +116,13 @@ export function documentVectorOf(body: string): DocumentVector {
   }
   const parts: string[] = [];
   for (const [term, list] of positions) parts.push(`${quoteLexeme(term)}:${list.join(',')}`);
-  return { text: parts.join(' '), ...scoreBounds(positions) };
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const [term, list] of positions) {
+    counts.set(term, list.length);
+    total += Math.max(1, list.length);
+  }
+  return { text: parts.join(' '), positions: counts, total };
 }
 
 /** A lexeme in tsvector/tsquery input syntax. */
