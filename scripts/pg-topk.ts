@@ -122,7 +122,7 @@ async function load(store: Store, docs: Array<Record<string, unknown>>): Promise
       ['AND (6% + 6%) top-20', (i) => PAIR_TERMS[i % PAIR_TERMS.length].join(' ')],
       [`prefix ${COMMON_TERM.slice(0, 4)}* top-20`, () => `${COMMON_TERM.slice(0, 4)}*`],
     ];
-    const perRound = 40;
+    const perRound = 20;
     for (const [kind, term] of kinds) {
       const offset = kind.includes('pages 1-3') ? 40 : 0;
       const samples: Record<string, number[]> = {};
@@ -167,7 +167,7 @@ async function load(store: Store, docs: Array<Record<string, unknown>>): Promise
     const batches: Record<string, number[]> = {};
     const subjects = Object.keys(stores);
     const fresh = new DocGenerator(11);
-    for (let round = 0; round <= ROUNDS + 2; round++) {
+    for (let round = 0; round <= 2 * ROUNDS + 1; round++) {
       for (const name of round % 2 === 0 ? subjects : [...subjects].reverse()) {
         const t = await time(() => Promise.all(Array.from({ length: 1000 }, () => stores[name].collection(BENCH_TYPE)._new(fresh.doc()))));
         if (round > 0) (batches[name] ??= []).push(t);

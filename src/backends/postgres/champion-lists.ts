@@ -37,9 +37,6 @@ export const DEFAULT_CHAMPION_SETTINGS: ChampionSettings = { minDf: 2000, champi
 /** A type is searched for new frequent terms once it has grown by this factor since its last check. */
 export const GROWTH = 1.25;
 
-/** Relative margin of the writers' filter (float rounding is about 1e-7). */
-const BOUND_MARGIN = 0.9999;
-
 /** Per type, per tracked term: its frontier's score (null: no frontier, every posting is recorded). */
 export type TrackedBounds = ReadonlyMap<string, ReadonlyMap<string, number | null>>;
 
@@ -89,12 +86,17 @@ export class ChampionBoundsCache {
   }
 }
 
+/** Relative error of `scoreBound` before the float4 rounding (the sum of 0.1s, the log and the division: about 1e-13). */
+const BOUND_ERROR = 1e-12;
+
 /**
- * The postings (row index, term) of rows about to be written that may rank before their term's
- * frontier: every posting of a term without a frontier, and those whose `scoreBound` reaches the
- * frontier's score. The statement computes their exact score and keeps those that do rank before it.
+ * The postings (row, term) of rows about to be written that may rank before their term's frontier:
+ * every posting of a term without a frontier, and those whose score, bracketed from `scoreBound` and
+ * rounded to float4 as PostgreSQL rounds it, may beat the frontier's. A posting whose score is surely
+ * below, or surely equal for a row with a new id (larger than the frontier's id, so it ranks after it),
+ * is left out without asking PostgreSQL. `fresh[i]` says row i gets a new id.
  */
-export function championCandidates(types: readonly string[], vectors: readonly DocumentVector[], bounds: TrackedBounds): { rows: number[]; terms: string[] } {
+export function championCandidates(types: readonly string[], vectors: readonly DocumentVector[], fresh: readonly boolean[], bounds: TrackedBounds): { rows: number[]; terms: string[] } {
   const rows: number[] = [];
   const terms: string[] = [];
   if (bounds.size === 0) return { rows, terms };
@@ -104,30 +106,33 @@ export function championCandidates(types: readonly string[], vectors: readonly D
     for (const [term, positions] of vector.positions) {
       const bound = tracked.get(term);
       if (bound === undefined) continue;
-      if (bound === null || scoreBound(positions, vector.total) >= bound * BOUND_MARGIN) {
-        rows.push(row + 1);
-        terms.push(term);
+      if (bound !== null) {
+        const score = scoreBound(positions, vector.total);
+        const high = Math.fround(score * (1 + BOUND_ERROR));
+        if (high < bound) continue;
+        if (fresh[row] && high === bound && Math.fround(score * (1 - BOUND_ERROR)) === bound) continue;
       }
+      rows.push(row);
+      terms.push(term);
     }
   });
   return { rows, terms };
 }
 
 /**
- * The tail of the statement that writes objects, when there are candidates: from the CTE `input`
- * (ord, type, sid, tsv of the rows to write), the CTE `written` (id, type, sid of the rows written) and
- * the candidates (parameters `$rows::bigint[]`, `$terms::text[]`: ords and terms), record the postings
- * whose exact score ranks before their term's current frontier (or all, when it has none).
+ * The tail of the upsert statement when there are candidates: from the CTE `written` (id, type, sid of
+ * the rows just written) and the candidates (bound parameters: types, sids, terms and the rows' tsvector
+ * text, the same text the upsert casts), record the postings whose exact score ranks before their term's
+ * current frontier (or all, when it has none).
  */
-export function recordChampions(t: ProjectionTables, written: string, input: string, rows: string, terms: string): string {
-  return `, candidates AS MATERIALIZED (
-       SELECT i.type, i.sid, ct.term, ct.bound, ct.bound_id, ts_rank_cd(i.tsv, ct.query, 1) AS score
-       FROM unnest(${rows}::bigint[], ${terms}::text[]) AS k(ord, term)
-         JOIN ${input} i ON i.ord = k.ord
-         JOIN ${t.championTerms} ct ON ct.type = i.type COLLATE "C" AND ct.term = k.term COLLATE "C")
-     INSERT INTO ${t.champions} (type, term, score, id)
-     SELECT c.type, c.term, c.score, w.id
-     FROM candidates c JOIN ${written} w ON w.type = c.type COLLATE "C" AND w.sid = c.sid COLLATE "C"
+export function recordChampions(t: ProjectionTables, written: string, params: [types: string, sids: string, terms: string, vectors: string]): string {
+  const [types, sids, terms, vectors] = params;
+  return `INSERT INTO ${t.champions} (type, term, score, id)
+     SELECT c.type, c.term, c.score, w.id FROM (
+       SELECT ct.type, k.sid, ct.term, ct.bound, ct.bound_id, ts_rank_cd(k.tsv::tsvector, ct.query, 1) AS score
+       FROM unnest(${types}::text[], ${sids}::text[], ${terms}::text[], ${vectors}::text[]) AS k(type, sid, term, tsv)
+         JOIN ${t.championTerms} ct ON ct.type = k.type COLLATE "C" AND ct.term = k.term COLLATE "C") c
+       JOIN ${written} w ON w.type = c.type AND w.sid = c.sid COLLATE "C"
      WHERE c.bound IS NULL OR c.score > c.bound OR (c.score = c.bound AND w.id < c.bound_id)`;
 }
 

@@ -79,7 +79,7 @@ export async function applyEvents(client: Queryable, t: ProjectionTables, schema
   await deleteKeys(client, t.champions, outcomes.filter((o) => o.existed && !o.restart && o.row !== null), `SELECT id FROM ${t.objects} WHERE (type, sid) IN`);
   await deleteKeys(client, t.index, outcomes.filter((o) => o.existed && indexedFields(schema, o.type).length > 0));
   const rows = outcomes.filter((o) => o.row !== null).sort((a, b) => a.began - b.began);
-  await writeRows(client, t, schema, rows.map((o) => o.row!), bounds);
+  await writeRows(client, t, schema, rows.map((o) => o.row!), bounds, rows.map((o) => o.restart || !o.existed));
 }
 
 /** Delete the rows of the given objects from a table keyed by (type, sid), or by id through `byId` (a select of ids by (type, sid)). */
@@ -104,28 +104,38 @@ async function deleteObjects(client: Queryable, t: ProjectionTables, keys: reado
  * Upsert rows (in the given order: new rows take ids in it) and their field-index rows, with one
  * statement each; the checkpoint is the caller's. Existing rows keep id and created_at (their old
  * champion postings are the caller's to delete first). When some postings of the rows may rank before
- * their term's frontier in `bounds` (`championCandidates`), the upsert's statement also records those
- * that do (`recordChampions`); otherwise it is the plain upsert.
+ * their term's frontier in `bounds` (`championCandidates`; `fresh[i]`: row i gets a new id), the
+ * upsert's statement also records those that do (`recordChampions`).
  */
-export async function writeRows(client: Queryable, t: ProjectionTables, schema: StoreSchema, rows: readonly ObjectRow[], bounds: TrackedBounds): Promise<void> {
+export async function writeRows(
+  client: Queryable,
+  t: ProjectionTables,
+  schema: StoreSchema,
+  rows: readonly ObjectRow[],
+  bounds: TrackedBounds,
+  fresh: readonly boolean[] = rows.map(() => false),
+): Promise<void> {
   if (rows.length === 0) return;
   const col = <K extends keyof ObjectRow>(k: K) => rows.map((r) => r[k]);
   const vectors = rows.map((r) => documentVectorOf(fullTextBody(schema, r.type, r.data)));
-  const candidates = championCandidates(col('type'), vectors, bounds);
-  const values = [col('type'), col('sid'), col('json'), col('version'), col('position'), col('createdAt'), col('updatedAt'), vectors.map((v) => v.text)];
-  const input = `SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector AS tsv, ord
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
-         WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, ord)`;
   const upsert = `INSERT INTO ${t.objects} (type, sid, data, version, position, created_at, updated_at, tsv)
-       SELECT type, sid, data, version, position, created_at, updated_at, tsv FROM input ORDER BY ord
-       ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version, position = excluded.position,
-         updated_at = excluded.updated_at, tsv = excluded.tsv`;
-  if (candidates.rows.length === 0) await client.query(`WITH input AS (${input}) ${upsert}`, values);
+     SELECT type, sid, data, version, position, created_at, updated_at, tsv::tsvector
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::bigint[], $7::bigint[], $8::text[])
+       WITH ORDINALITY AS u(type, sid, data, version, position, created_at, updated_at, tsv, ord)
+     ORDER BY ord
+     ON CONFLICT (type, sid) DO UPDATE SET data = excluded.data, version = excluded.version, position = excluded.position,
+       updated_at = excluded.updated_at, tsv = excluded.tsv`;
+  const values = [col('type'), col('sid'), col('json'), col('version'), col('position'), col('createdAt'), col('updatedAt'), vectors.map((v) => v.text)];
+  const candidates = championCandidates(values[0] as string[], vectors, fresh, bounds);
+  if (candidates.rows.length === 0) await client.query(upsert, values);
   else {
-    await client.query(`WITH input AS MATERIALIZED (${input}), written AS (${upsert} RETURNING id, type, sid) ${recordChampions(t, 'written', 'input', '$9', '$10')}`, [
+    const pick = <T>(of: readonly T[]) => candidates.rows.map((i) => of[i]);
+    await client.query(`WITH written AS (${upsert} RETURNING id, type, sid) ${recordChampions(t, 'written', ['$9', '$10', '$11', '$12'])}`, [
       ...values,
-      candidates.rows,
+      pick(col('type')),
+      pick(col('sid')),
       candidates.terms,
+      pick(vectors.map((v) => v.text)),
     ]);
   }
   const index: Array<[string, string, number, number, Buffer, string]> = [];

@@ -82,16 +82,19 @@ export interface DocumentVector {
 }
 
 /**
- * For a one-lexeme tsquery, `ts_rank_cd(tsv, q, 1)` is the sum of 0.1 (weight D) over the lexeme's
- * positions, divided by ln(1 + the document's positions) and rounded to float4. So this is the score of
- * a lexeme with `positions` positions within float rounding (about 1e-7 relative; the writers' filter
- * leaves 1e-4 of margin). A lexeme without positions is scored by rules not copied here: Infinity, so it
+ * For a one-lexeme tsquery, `ts_rank_cd(tsv, q, 1)` is the sum of the float4 0.1 (weight D) over the
+ * lexeme's positions, divided by ln(1 + the document's positions), in double, then rounded to float4. So
+ * this is the score of a lexeme with `positions` positions before that rounding, to about 1e-13 (the
+ * sum, the log and the division; the writers bracket it by ±1e-12). A lexeme without positions is scored by rules not copied here: Infinity, so it
  * is never filtered out. Champion lists use it to skip postings that cannot beat their term's frontier;
  * a test checks it against PostgreSQL's own ts_rank_cd.
  */
 export function scoreBound(positions: number, total: number): number {
-  return positions === 0 ? Infinity : (0.1 * positions) / Math.log(total + 1);
+  return positions === 0 ? Infinity : (WEIGHT_D * positions) / Math.log(total + 1);
 }
+
+/** The default weight of an unlabelled position, as `ts_rank_cd` holds it: 0.1 as a float4. */
+const WEIGHT_D = Math.fround(0.1);
 
 /** `documentVector`, with the bound of its one-term scores. */
 export function documentVectorOf(body: string): DocumentVector {
