@@ -3,6 +3,7 @@
 // numbers do not: the machine is shared).
 //   git archive <commit before the lists> | tar -x -C /tmp/osis-before && ln -s $PWD/node_modules /tmp/osis-before/
 //   OSIS_PG_URL=postgres://postgres@127.0.0.1:5432/postgres npx ts-node --transpile-only scripts/pg-topk.ts [objects] [rounds] [/tmp/osis-before]
+// (TOPK_ONLY=append: only the append rounds, 2 × rounds + 1 of them.)
 // Loads `objects` generated documents (bench data: 'report' in 80%) into a store of this tree (its champion
 // lists promoted in the background while it loads, as a growing store gets them) and, when a tree from
 // before is given, into a store of that code; then per query kind p50/p99 over interleaved rounds, overlap@20
@@ -113,7 +114,7 @@ async function load(store: Store, docs: Array<Record<string, unknown>>): Promise
     console.log(`pages 1-3 equal to the exact ORDER BY: ${equalPages}/${frequent.length * 3}; overlap@20 ${(overlap / frequent.length).toFixed(3)}; ` +
       `answered from lists ${paths1.champions - paths0.champions}, by GIN ${paths1.gin - paths0.gin}`);
 
-    // latency: interleaved rounds of each subject
+    // latency: interleaved rounds of each subject (TOPK_ONLY=append skips them)
     const kinds: Array<[string, (i: number) => string]> = [
       ['frequent (>= 50%) top-20', (i) => frequent[i % frequent.length]],
       [`${COMMON_TERM} (80%) top-20`, () => COMMON_TERM],
@@ -123,7 +124,7 @@ async function load(store: Store, docs: Array<Record<string, unknown>>): Promise
       [`prefix ${COMMON_TERM.slice(0, 4)}* top-20`, () => `${COMMON_TERM.slice(0, 4)}*`],
     ];
     const perRound = 20;
-    for (const [kind, term] of kinds) {
+    for (const [kind, term] of process.env.TOPK_ONLY === 'append' ? [] : kinds) {
       const offset = kind.includes('pages 1-3') ? 40 : 0;
       const samples: Record<string, number[]> = {};
       const subjects: Record<string, (i: number) => Promise<unknown>> = {
@@ -175,6 +176,10 @@ async function load(store: Store, docs: Array<Record<string, unknown>>): Promise
     }
     console.log('\n1,000 concurrent _new (ms per round, median; all rounds):');
     for (const [name, list] of Object.entries(batches)) console.log(`  ${name.padEnd(14)} ${stats(list).p50.toFixed(0)} ms  [${list.map((x) => x.toFixed(0)).join(', ')}]`);
+    if (batches.before) {
+      const ratios = batches.after.map((x, i) => x / batches.before[i]);
+      console.log(`  after / before: ratio of medians ${(stats(batches.after).p50 / stats(batches.before).p50).toFixed(3)}, median of per-round ratios ${stats(ratios).p50.toFixed(3)}`);
+    }
     const postings = await pool.query(`SELECT count(*) AS n FROM "${after}".champions`);
     console.log(`champion rows after the appends: ${postings.rows[0].n}`);
     // exactness again after the appends

@@ -28,8 +28,10 @@ export interface PromotionResult {
  *    drop the postings that rank at or after the (champions + 1)-th, record the current exact score of
  *    the objects of the top `champions` that still match (one changed since step 2 has its posting
  *    already, with this score), and set that frontier: every posting left out now ranks at or after it.
+ * `keepGoing` is asked before each term's scan: a closing store stops there, and the next pass (on any
+ * host) finishes the terms left marked.
  */
-export async function promoteTerms(pool: Pool, schemaName: string, type: string, settings: ChampionSettings): Promise<PromotionResult> {
+export async function promoteTerms(pool: Pool, schemaName: string, type: string, settings: ChampionSettings, keepGoing: () => boolean = () => true): Promise<PromotionResult> {
   const none: PromotionResult = { promoted: [], refreshed: [] };
   const client = await checkout(pool);
   const key = advisoryKey(schemaName, 'champions');
@@ -38,7 +40,7 @@ export async function promoteTerms(pool: Pool, schemaName: string, type: string,
     const locked = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok', [key]);
     if (!locked.rows[0].ok) return none;
     try {
-      return await promoteUnderLock(client, projectionTables(schemaName), type, settings);
+      return await promoteUnderLock(client, projectionTables(schemaName), type, settings, keepGoing);
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]);
     }
@@ -51,7 +53,7 @@ export async function promoteTerms(pool: Pool, schemaName: string, type: string,
   }
 }
 
-async function promoteUnderLock(client: PoolClient, t: ProjectionTables, type: string, settings: ChampionSettings): Promise<PromotionResult> {
+async function promoteUnderLock(client: PoolClient, t: ProjectionTables, type: string, settings: ChampionSettings, keepGoing: () => boolean): Promise<PromotionResult> {
   const counted = await client.query(`SELECT n FROM ${t.counts} WHERE type = $1`, [type]);
   const objects = Number(counted.rows[0]?.n ?? 0);
   if (objects < settings.minDf) return { promoted: [], refreshed: [] };
@@ -79,6 +81,8 @@ async function promoteUnderLock(client: PoolClient, t: ProjectionTables, type: s
       );
     });
     for (const term of terms) {
+      // a term left marked (the store is closing) is finished by the next pass, on any host
+      if (!keepGoing()) return { promoted: [], refreshed: [] };
       const top = await scanTop(client, t, type, term, settings.champions + 1);
       await transaction(client, () => finishTerm(client, t, type, term, top, settings.champions));
     }

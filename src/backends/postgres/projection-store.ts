@@ -141,7 +141,7 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
     for (const type of Object.keys(this.schema.types)) {
       if (this.closed) break;
       if (!this.schema.types[type].text) continue;
-      done[type] = await promoteTerms(this.pool, this.schemaName, type, this.champions);
+      done[type] = await promoteTerms(this.pool, this.schemaName, type, this.champions, () => !this.closed);
     }
     this.queries.tracked.forget();
     return done;
