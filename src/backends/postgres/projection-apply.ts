@@ -74,9 +74,12 @@ function planBatch(events: readonly StoredEvent[]): Outcome[] {
 export async function applyEvents(client: Queryable, t: ProjectionTables, schema: StoreSchema, events: readonly StoredEvent[], bounds: TrackedBounds): Promise<void> {
   if (events.length === 0) return;
   const outcomes = planBatch(events);
-  await deleteObjects(client, t, outcomes.filter((o) => o.restart && o.existed));
+  // Postings exist only for tracked terms: a type without any has none to delete.
+  const listed = (o: Outcome) => bounds.has(o.type);
+  await deleteKeys(client, t.objects, outcomes.filter((o) => o.restart && o.existed && !listed(o)));
+  await deleteObjects(client, t, outcomes.filter((o) => o.restart && o.existed && listed(o)));
   // An object that lives on keeps its id: its champion postings go, and writeRows records them again.
-  await deleteKeys(client, t.champions, outcomes.filter((o) => o.existed && !o.restart && o.row !== null), `SELECT id FROM ${t.objects} WHERE (type, sid) IN`);
+  await deleteKeys(client, t.champions, outcomes.filter((o) => o.existed && !o.restart && o.row !== null && listed(o)), `SELECT id FROM ${t.objects} WHERE (type, sid) IN`);
   await deleteKeys(client, t.index, outcomes.filter((o) => o.existed && indexedFields(schema, o.type).length > 0));
   const rows = outcomes.filter((o) => o.row !== null).sort((a, b) => a.began - b.began);
   await writeRows(client, t, schema, rows.map((o) => o.row!), bounds, rows.map((o) => o.restart || !o.existed));

@@ -154,6 +154,24 @@ if (url) {
       expect(fromLists).to.equal(frequent.length * 6);
     });
 
+    it('cuts a list that new best matches swelled back to its size, and stays exact', async () => {
+      const h = await host(schemas.freshUrl());
+      await createDocs(h, 'd', 300, bodies(8));
+      await h.projections.rebuild(h.log);
+      const count = async () => Number((await h.log.pool.query(`SELECT count(*) AS n FROM "${h.log.schema}".champions WHERE term = 'report'`)).rows[0].n);
+      expect(await count()).to.equal(SETTINGS.champions);
+      let i = 0;
+      await createDocs(h, 'top', 600, () => (i++ % 3 === 0 ? 'report report' : 'report report the'), 100);
+      expect(await count()).to.be.greaterThan(4 * SETTINGS.champions);
+      await expectExactPages(h, 'report');
+      const pass = await h.projections.promote();
+      expect(pass.doc.trimmed).to.include('report');
+      expect(await count()).to.equal(SETTINGS.champions);
+      expect(await expectExactPages(h, 'report')).to.equal(3);
+      await createDocs(h, 'more', 50, () => 'report report', 10);
+      expect(await expectExactPages(h, 'report')).to.equal(3);
+    });
+
     it('ranks a rare term, several terms, a prefix and a filtered query through GIN, exactly', async () => {
       const h = await host(schemas.freshUrl());
       await createDocs(h, 'd', 300, bodies(6));
