@@ -79,7 +79,12 @@ async function load(store: Store, docs: Array<Record<string, unknown>>): Promise
     }
     const projections = (stores.after as unknown as { backend: { projections: { promote(): Promise<unknown>; rankedPaths(): { champions: number; gin: number } } } }).backend.projections;
     await new Promise((r) => setTimeout(r, 200));
-    console.log('one more promotion pass after the load:', JSON.stringify(await projections.promote()).slice(0, 300));
+    const passStarted = performance.now();
+    const pass = JSON.stringify(await projections.promote()).slice(0, 300);
+    console.log(`one more promotion pass after the load (${(performance.now() - passStarted).toFixed(0)} ms): ${pass}`);
+    const idleStarted = performance.now();
+    await projections.promote();
+    console.log(`a pass with nothing to do: ${(performance.now() - idleStarted).toFixed(1)} ms`);
     await pool.query(`ANALYZE "${after}".objects`);
     if (BEFORE) await pool.query(`ANALYZE "${before}".objects`);
     const tracked = await pool.query(`SELECT ct.term, ct.bound, (SELECT count(*) FROM "${after}".champions c WHERE c.type = ct.type AND c.term = ct.term) AS n FROM "${after}".champion_terms ct WHERE ct.ready`);

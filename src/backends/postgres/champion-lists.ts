@@ -16,9 +16,10 @@ import { scoreBound, type DocumentVector } from './projection-values';
  *
  * Writers keep both true inside the append transaction (`championCandidates` and `recordChampions`,
  * and the deletions in projection-apply.ts): a posting is recorded when it ranks before the frontier,
- * else it is left out (and ranks at or after the frontier). A page is answered from a list only when its last row ranks
- * strictly before the frontier: then no left-out posting can be in it, and it is exactly the page of
- * `ORDER BY ts_rank_cd(tsv, q, 1) DESC, id`. Otherwise the caller runs that query.
+ * else it is left out (and ranks at or after the frontier). A page is answered from a list only when
+ * its last row ranks strictly before the frontier: then no left-out posting can be in it, and it is
+ * exactly the page of `ORDER BY ts_rank_cd(tsv, q, 1) DESC, id`. Otherwise the caller runs that query.
+ * Terms get lists at a rebuild (`buildTypeLists`) or by promotion (champion-promotion.ts).
  */
 
 /** Tuning of the champion lists (tests lower the thresholds). */
@@ -32,7 +33,7 @@ export interface ChampionSettings {
 }
 
 /** The defaults: chosen by measurement (README, PostgreSQL search). */
-export const DEFAULT_CHAMPION_SETTINGS: ChampionSettings = { minDf: 2000, champions: 200, checkEvery: 1000 };
+export const DEFAULT_CHAMPION_SETTINGS: ChampionSettings = { minDf: 2000, champions: 200, checkEvery: 10_000 };
 
 /** A type is searched for new frequent terms once it has grown by this factor since its last check. */
 export const GROWTH = 1.25;

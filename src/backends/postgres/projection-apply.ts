@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { StoredEvent } from '../../log/event';
 import { fullTextBody, indexedFields, type StoreSchema } from '../../projections/config';
 import type { FoldedObject } from '../../projections/fold';
@@ -133,13 +134,10 @@ export async function writeRows(
   if (candidates.rows.length === 0) await client.query(upsert, values);
   else {
     const pick = <T>(of: readonly T[]) => candidates.rows.map((i) => of[i]);
-    await client.query(`WITH written AS (${upsert} RETURNING id, type, sid) ${recordChampions(t, 'written', ['$9', '$10', '$11', '$12'])}`, [
-      ...values,
-      pick(col('type')),
-      pick(col('sid')),
-      candidates.terms,
-      pick(vectors.map((v) => v.text)),
-    ]);
+    const text = `WITH written AS (${upsert} RETURNING id, type, sid) ${recordChampions(t, 'written', ['$9', '$10', '$11', '$12'])}`;
+    // A named (server-side prepared) statement: planned once per connection, not once per batch.
+    const name = `osis_champions_${createHash('sha1').update(text).digest('hex').slice(0, 16)}`;
+    await client.query({ name, text, values: [...values, pick(col('type')), pick(col('sid')), candidates.terms, pick(vectors.map((v) => v.text))] });
   }
   const index: Array<[string, string, number, number, Buffer, string]> = [];
   for (const row of rows) {
