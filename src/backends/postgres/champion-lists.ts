@@ -33,7 +33,7 @@ export interface ChampionSettings {
 }
 
 /** The defaults: chosen by measurement (README, PostgreSQL search). */
-export const DEFAULT_CHAMPION_SETTINGS: ChampionSettings = { minDf: 2000, champions: 200, checkEvery: 10_000 };
+export const DEFAULT_CHAMPION_SETTINGS: ChampionSettings = { minDf: 10_000, champions: 200, checkEvery: 10_000 };
 
 /** A type is searched for new frequent terms once it has grown by this factor since its last check. */
 export const GROWTH = 1.25;
