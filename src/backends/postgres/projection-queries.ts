@@ -4,6 +4,35 @@ import { indexedFields, type StoreSchema } from '../../projections/config';
 import type { FilterClause, FindQuery, ObjectRecord } from '../../projections/projection-store';
 import type { ProjectionTables, Queryable } from './projection-schema';
 import { indexKey, scanKey, textQuery, type IndexKey } from './projection-values';
+import { championPage, readyTerms, singleLexeme } from './champion-lists';
+
+/** How long a process trusts its copy of a type's tracked terms before reading them again. */
+const TRACKED_TTL_MS = 5_000;
+
+/**
+ * The terms of each type that have ready champion lists, read at most every TRACKED_TTL_MS (promotions
+ * by other hosts show up within that). Only a hint: a term thought tracked that is not falls back to
+ * GIN after one small statement; a term not yet known as tracked is ranked by GIN, exactly.
+ */
+export class TrackedTerms {
+  private readonly types = new Map<string, { at: number; terms: Set<string> }>();
+
+  constructor(private readonly db: Queryable, private readonly t: ProjectionTables) {}
+
+  async has(type: string, term: string): Promise<boolean> {
+    let entry = this.types.get(type);
+    if (!entry || Date.now() - entry.at > TRACKED_TTL_MS) {
+      entry = { at: Date.now(), terms: new Set(await readyTerms(this.db, this.t, type)) };
+      this.types.set(type, entry);
+    }
+    return entry.terms.has(term);
+  }
+
+  /** Forget what was read (after this process promoted terms or rebuilt). */
+  forget(): void {
+    this.types.clear();
+  }
+}
 
 const RECORD_COLUMNS = 'o.sid, o.data, o.version, o.position, o.created_at, o.updated_at';
 const ROW_OP = { eq: '=', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
@@ -63,7 +92,14 @@ export function toRecord(row: RecordRow): ObjectRecord {
  * order, ranked full-text pages. Every value is bound; only quoted table names are interpolated.
  */
 export class PgProjectionQueries {
-  constructor(private readonly db: Queryable, private readonly t: ProjectionTables, private readonly schema: StoreSchema) {}
+  /** How many ranked pages each path answered (champion lists, or GIN scoring every match): for tests and benchmarks. */
+  readonly paths = { champions: 0, gin: 0 };
+  /** Which terms have ready champion lists, as last read (a stale answer costs speed, never exactness). */
+  readonly tracked: TrackedTerms;
+
+  constructor(private readonly db: Queryable, private readonly t: ProjectionTables, private readonly schema: StoreSchema) {
+    this.tracked = new TrackedTerms(db, t);
+  }
 
   async object(type: string, sid: string): Promise<ObjectData | undefined> {
     const result = await this.db.query(`SELECT data FROM ${this.t.objects} WHERE type = $1 AND sid = $2`, [type, sid]);
@@ -117,6 +153,13 @@ export class PgProjectionQueries {
   async ranked(type: string, query: FindQuery, full: boolean): Promise<Array<string | ObjectRecord>> {
     const tsquery = textQuery(query.text!);
     if (tsquery === undefined) return [];
+    const term = query.filter.length === 0 ? singleLexeme(tsquery) : undefined;
+    if (term !== undefined && (await this.tracked.has(type, term))) {
+      const rows = await championPage(this.db, this.t, type, term, query.offset ?? 0, query.limit, full ? RECORD_COLUMNS : 'o.sid');
+      this.paths.champions += rows ? 1 : 0;
+      if (rows) return rows.map((r) => (full ? toRecord(r as unknown as RecordRow) : (r.sid as string)));
+    }
+    this.paths.gin++;
     const p = new Params();
     const q = `${p.add(tsquery)}::tsquery`;
     const where = [`o.type = ${p.add(type)}`, `o.tsv @@ ${q}`, ...query.filter.map((c) => this.clause(type, c, p))];

@@ -8,6 +8,10 @@ import { applyEvents, foldedRow, readCheckpoint, saveCheckpoint, writeRows, type
 import type { PgCountQueries } from './projection-counts';
 import { advisoryKey, dropGenerationSql, freshShadow, projectionTables, swapShadowIn, type ProjectionTables, type Queryable } from './projection-schema';
 import { checkout } from './sql';
+import { buildTypeLists, DEFAULT_CHAMPION_SETTINGS, loadTrackedBounds, lockAndBumpVersion, type ChampionSettings, type TrackedBounds } from './champion-lists';
+
+/** No tracked terms: what a rebuild's bulk writes record (the lists are built after them). */
+const NO_LISTS: TrackedBounds = new Map();
 
 /** Objects written per statement (and per transaction) while a rebuild fills the shadow tables. */
 const WRITE_BATCH = 2_000;
@@ -59,6 +63,7 @@ export async function blueGreenRebuild(
   log: EventLog,
   onProgress?: ProgressFn,
   stillNeeded: () => Promise<boolean> = async () => true,
+  champions: ChampionSettings = DEFAULT_CHAMPION_SETTINGS,
 ): Promise<RebuildResult | undefined> {
   const client = await checkout(pool);
   const key = advisoryKey(schemaName, 'rebuild');
@@ -67,7 +72,7 @@ export async function blueGreenRebuild(
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
     try {
       if (!(await stillNeeded())) return undefined;
-      return await rebuildUnderLock(client, schemaName, schema, log, onProgress);
+      return await rebuildUnderLock(client, schemaName, schema, log, champions, onProgress);
     } finally {
       await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(() => undefined);
     }
@@ -81,7 +86,7 @@ export async function blueGreenRebuild(
   }
 }
 
-async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: StoreSchema, log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
+async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: StoreSchema, log: EventLog, champions: ChampionSettings, onProgress?: ProgressFn): Promise<RebuildResult> {
   const shadow = await transaction(client, () => freshShadow(client, schemaName));
   const live = projectionTables(schemaName);
   try {
@@ -89,10 +94,13 @@ async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: 
     const expected = foldParity(folded);
     const rows = [...folded.objects.values()].map(foldedRow).filter((r): r is ObjectRow => r !== undefined);
     for (let i = 0; i < rows.length; i += WRITE_BATCH) {
-      await transaction(client, () => writeRows(client, shadow, schema, rows.slice(i, i + WRITE_BATCH)));
+      await transaction(client, () => writeRows(client, shadow, schema, rows.slice(i, i + WRITE_BATCH), NO_LISTS));
     }
     const parity = parityHash(await readAllObjects(client, shadow.objects));
     if (parity !== expected) throw new CorruptError(`rebuild parity mismatch at position ${folded.position}: tables ${parity}, log ${expected}`);
+    const perType = new Map<string, number>();
+    for (const row of rows) perType.set(row.type, (perType.get(row.type) ?? 0) + 1);
+    for (const [type, objects] of perType) await transaction(client, () => buildTypeLists(client, shadow, type, objects, champions));
     const position = await transaction(client, async () => {
       await readCheckpoint(client, live, true);
       await client.query(`LOCK TABLE ${live.objects}, ${live.index} IN ACCESS EXCLUSIVE MODE`);
@@ -100,11 +108,12 @@ async function rebuildUnderLock(client: PoolClient, schemaName: string, schema: 
       for (;;) {
         const events = await log.readAll(reached + 1, { limit: CATCH_UP_BATCH });
         if (events.length === 0) break;
-        await applyEvents(client, shadow, schema, events);
+        await applyEvents(client, shadow, schema, events, await loadTrackedBounds(client, shadow));
         reached = events[events.length - 1].position;
       }
       await swapShadowIn(client, schemaName);
       await saveCheckpoint(client, live, reached);
+      await lockAndBumpVersion(client, live); // writers read the new generation's tracked terms
       return reached;
     });
     return { events: folded.events, objects: rows.length, position, parity };

@@ -20,6 +20,12 @@ export interface ProjectionTables {
   index: string;
   counts: string;
   facets: string;
+  /** Champion postings of frequent terms (champion-lists.ts): (type, term, score, id). */
+  champions: string;
+  /** The terms with champion lists: their tsquery, state and frontier bound. */
+  championTerms: string;
+  /** Per type, the object count at its last promotion check. */
+  championChecks: string;
   checkpoints: string;
   subscribers: string;
 }
@@ -35,6 +41,9 @@ export function projectionTables(schemaName: string, prefix: '' | 'shadow_' = ''
     index: name('object_index'),
     counts: name('object_counts'),
     facets: name('object_facets'),
+    champions: name('champions'),
+    championTerms: name('champion_terms'),
+    championChecks: name('champion_checks'),
     checkpoints: `${schema}.projection_checkpoints`,
     subscribers: `${schema}.subscriber_checkpoints`,
   };
@@ -104,10 +113,38 @@ CREATE TABLE IF NOT EXISTS ${t.facets} (
   n     bigint NOT NULL,
   PRIMARY KEY (type, field, kind, num, txt)
 );
+${championDdl(t)}
 CREATE OR REPLACE TRIGGER count_add AFTER INSERT ON ${t.objects} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t.schema}.osis_count_objects();
 CREATE OR REPLACE TRIGGER count_remove AFTER DELETE ON ${t.objects} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t.schema}.osis_count_objects();
 CREATE OR REPLACE TRIGGER facet_add AFTER INSERT ON ${t.index} REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t.schema}.osis_count_values();
 CREATE OR REPLACE TRIGGER facet_remove AFTER DELETE ON ${t.index} REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${t.schema}.osis_count_values();`;
+}
+
+/**
+ * The champion tables of one generation (champion-lists.ts). `champions` is read best first by
+ * (type, term, score DESC, id), the order of the ranked page; its (id, type, term) index serves the
+ * deletions of an object's postings and keeps one posting per (object, term).
+ */
+function championDdl(t: ProjectionTables): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${t.champions} (
+  type  text COLLATE "C" NOT NULL,
+  term  text COLLATE "C" NOT NULL,
+  score real   NOT NULL,
+  id    bigint NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdentTail(t, 'champions_rank')} ON ${t.champions} (type, term, score DESC, id);
+CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdentTail(t, 'champions_id')} ON ${t.champions} (id, type, term);
+CREATE TABLE IF NOT EXISTS ${t.championTerms} (
+  type     text COLLATE "C" NOT NULL,
+  term     text COLLATE "C" NOT NULL,
+  query    tsquery NOT NULL,
+  ready    boolean NOT NULL,
+  bound    real,
+  bound_id bigint,
+  PRIMARY KEY (type, term)
+);
+CREATE TABLE IF NOT EXISTS ${t.championChecks} (type text COLLATE "C" PRIMARY KEY, objects bigint NOT NULL);`;
 }
 
 /**
@@ -121,7 +158,7 @@ function quoteIdentTail(t: ProjectionTables, what: string): string {
 /** The tables no rebuild touches: checkpoints of the projections and of named subscribers. */
 function sharedDdl(t: ProjectionTables): string {
   return `
-CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name text COLLATE "C" PRIMARY KEY, position bigint NOT NULL, config text);
+CREATE TABLE IF NOT EXISTS ${t.checkpoints} (name text COLLATE "C" PRIMARY KEY, position bigint NOT NULL, config text, champions bigint NOT NULL DEFAULT 0);
 INSERT INTO ${t.checkpoints} (name, position) VALUES ('${CURRENT_STATE}', 0), ('${FULL_TEXT}', 0) ON CONFLICT (name) DO NOTHING;
 CREATE TABLE IF NOT EXISTS ${t.subscribers} (
   name       text COLLATE "C" PRIMARY KEY,
@@ -156,6 +193,12 @@ export async function ensureProjectionSchema(client: Queryable, schemaName: stri
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${live.schema}`);
     const exists = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`${live.schema}.${quoteIdent('object_facets')}`]);
     if (!exists.rows[0].ok) await client.query(triggerFunctions(live.schema) + sharedDdl(live) + generationDdl(live));
+    else {
+      // A store created before champion lists: add their (empty) tables to the live generation.
+      const champions = await client.query('SELECT to_regclass($1) IS NOT NULL AS ok', [`${live.schema}.${quoteIdent('champion_checks')}`]);
+      if (!champions.rows[0].ok) await client.query(`${championDdl(live)}
+ALTER TABLE ${live.checkpoints} ADD COLUMN IF NOT EXISTS champions bigint NOT NULL DEFAULT 0;`);
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -173,7 +216,7 @@ export async function freshShadow(client: Queryable, schemaName: string): Promis
 
 /** The SQL that drops one generation's tables. */
 export function dropGenerationSql(t: ProjectionTables): string {
-  return `DROP TABLE IF EXISTS ${t.objects}, ${t.index}, ${t.counts}, ${t.facets}`;
+  return `DROP TABLE IF EXISTS ${t.objects}, ${t.index}, ${t.counts}, ${t.facets}, ${t.champions}, ${t.championTerms}, ${t.championChecks}`;
 }
 
 /** Inside the caller's transaction: drop the live generation and rename the shadow to live. */
@@ -186,6 +229,9 @@ export async function swapShadowIn(client: Queryable, schemaName: string): Promi
     ['object_index', shadow.index],
     ['object_counts', shadow.counts],
     ['object_facets', shadow.facets],
+    ['champions', shadow.champions],
+    ['champion_terms', shadow.championTerms],
+    ['champion_checks', shadow.championChecks],
   ].map(([to, from]) => `ALTER TABLE ${from} RENAME TO ${quoteIdent(to)};`);
   await client.query(renames.join('\n'));
 }

@@ -25,6 +25,8 @@ import { blueGreenRebuild, checkParity, transaction } from './projection-rebuild
 import { CURRENT_STATE, FULL_TEXT, ensureProjectionSchema, projectionTables, type ProjectionTables, type Queryable } from './projection-schema';
 import { PgSubscriberCheckpoints, type PostgresProjectionTransaction } from './projection-subscribers';
 import { checkout } from './sql';
+import { ChampionBoundsCache, DEFAULT_CHAMPION_SETTINGS, readVersion, type ChampionSettings, type TrackedBounds } from './champion-lists';
+import { promoteTerms, type PromotionResult } from './champion-promotion';
 
 export type { PostgresProjectionTransaction } from './projection-subscribers';
 
@@ -45,9 +47,16 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   private readonly queries: PgProjectionQueries;
   private readonly countQueries: PgCountQueries;
   private readonly subscribers: PgSubscriberCheckpoints;
+  /** Events applied by this process since it last looked for terms to promote. */
+  private appliedSinceCheck = 0;
+  /** This process's copy of the tracked terms' frontiers, for its writers. */
+  private readonly bounds = new ChampionBoundsCache();
+  /** The promotion pass running in the background, if any. */
+  private promoting: Promise<unknown> | undefined;
+  private closed = false;
 
   /** Use `open` (it creates the tables); the pool stays the caller's. */
-  private constructor(readonly pool: Pool, readonly schemaName: string, readonly schema: StoreSchema) {
+  private constructor(readonly pool: Pool, readonly schemaName: string, readonly schema: StoreSchema, readonly champions: ChampionSettings) {
     this.live = projectionTables(schemaName);
     this.queries = new PgProjectionQueries(pool, this.live, schema);
     this.countQueries = new PgCountQueries(pool, this.live);
@@ -59,8 +68,8 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
    * advisory lock, so hosts opening together are safe). When the declared index or text fields changed
    * since the tables were built, the checkpoints are reset so the next `openLevel` rebuilds.
    */
-  static async open(pool: Pool, schemaName: string, schema: StoreSchema): Promise<PostgresProjectionStore> {
-    const store = new PostgresProjectionStore(pool, schemaName, schema);
+  static async open(pool: Pool, schemaName: string, schema: StoreSchema, champions: ChampionSettings = DEFAULT_CHAMPION_SETTINGS): Promise<PostgresProjectionStore> {
+    const store = new PostgresProjectionStore(pool, schemaName, schema, champions);
     const client = await checkout(pool);
     try {
       await ensureProjectionSchema(client, schemaName);
@@ -83,8 +92,10 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   async applyInAppend(client: Queryable, events: readonly StoredEvent[], log?: EventLog): Promise<boolean> {
     if (events.length === 0) return true;
     // The usual case in one statement: the events follow the checkpoint, which moves (and stays locked).
-    if (await advanceCheckpoint(client, this.live, events[0].position - 1, events[events.length - 1].position)) {
-      await applyEvents(client, this.live, this.schema, events);
+    const version = await advanceCheckpoint(client, this.live, events[0].position - 1, events[events.length - 1].position);
+    if (version !== undefined) {
+      await applyEvents(client, this.live, this.schema, events, await this.bounds.get(client, this.live, version));
+      this.noteApplied(events.length);
       return true;
     }
     const checkpoint = await readCheckpoint(client, this.live, true);
@@ -96,9 +107,54 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
       if (gap.length !== fresh[0].position - checkpoint - 1) return false;
       fresh.unshift(...gap);
     }
-    await applyEvents(client, this.live, this.schema, fresh);
+    await applyEvents(client, this.live, this.schema, fresh, await this.currentBounds(client));
     await saveCheckpoint(client, this.live, fresh[fresh.length - 1].position);
+    this.noteApplied(fresh.length);
     return true;
+  }
+
+  /** The live tracked terms and frontiers, for a writer that holds the checkpoint row lock. */
+  private async currentBounds(client: Queryable): Promise<TrackedBounds> {
+    return this.bounds.get(client, this.live, await readVersion(client, this.live));
+  }
+
+  /**
+   * Count applied events; after `champions.checkEvery` of them, start a promotion pass in the
+   * background (one at a time per process; it waits for the applying transaction to commit).
+   */
+  private noteApplied(events: number): void {
+    this.appliedSinceCheck += events;
+    if (this.appliedSinceCheck < this.champions.checkEvery || this.promoting || this.closed) return;
+    this.appliedSinceCheck = 0;
+    this.promoting = this.promote()
+      .catch(() => undefined) // a failed pass changes nothing the next one cannot redo
+      .finally(() => (this.promoting = undefined));
+  }
+
+  /**
+   * One promotion pass over the types with full text (champion-promotion.ts): terms that became
+   * frequent get champion lists, thinned lists are rebuilt. Safe beside writers on every host; returns
+   * what it did per type (nothing when another host's pass holds the lock).
+   */
+  async promote(): Promise<Record<string, PromotionResult>> {
+    const done: Record<string, PromotionResult> = {};
+    for (const type of Object.keys(this.schema.types)) {
+      if (this.closed) break;
+      if (!this.schema.types[type].text) continue;
+      done[type] = await promoteTerms(this.pool, this.schemaName, type, this.champions, () => !this.closed);
+    }
+    this.queries.tracked.forget();
+    return done;
+  }
+
+  /** Read the tracked terms again at the next ranked page (this process otherwise sees another host's promotion within 5 s). */
+  forgetTrackedTerms(): void {
+    this.queries.tracked.forget();
+  }
+
+  /** How many ranked pages the champion lists and GIN answered in this process (tests, benchmarks). */
+  rankedPaths(): { champions: number; gin: number } {
+    return { ...this.queries.paths };
   }
 
   async catchUp(log: EventLog, appended?: readonly StoredEvent[]): Promise<void> {
@@ -127,8 +183,9 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
       const checkpoint = await readCheckpoint(client, this.live, true);
       const fresh = events.filter((e) => e.position > checkpoint);
       if (fresh.length > 0 && (fromLog || fresh[0].position === checkpoint + 1)) {
-        await applyEvents(client, this.live, this.schema, fresh);
+        await applyEvents(client, this.live, this.schema, fresh, await this.currentBounds(client));
         await saveCheckpoint(client, this.live, fresh[fresh.length - 1].position);
+        this.noteApplied(fresh.length);
         return fresh[fresh.length - 1].position + 1;
       }
       return checkpoint + 1;
@@ -137,7 +194,8 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
 
   async openLevel(log: EventLog): Promise<void> {
     if (await this.needsRebuild(await log.head())) {
-      await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, undefined, async () => this.needsRebuild(await log.head()));
+      await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, undefined, async () => this.needsRebuild(await log.head()), this.champions);
+      this.queries.tracked.forget();
     }
     await this.catchUp(log);
   }
@@ -201,7 +259,8 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
   }
 
   async rebuild(log: EventLog, onProgress?: ProgressFn): Promise<RebuildResult> {
-    const result = await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, onProgress);
+    const result = await blueGreenRebuild(this.pool, this.schemaName, this.schema, log, onProgress, undefined, this.champions);
+    this.queries.tracked.forget();
     await this.saveConfig();
     return result!;
   }
@@ -230,8 +289,11 @@ export class PostgresProjectionStore implements ProjectionStore<PostgresProjecti
     return this.subscribers.read(fn);
   }
 
-  /** Nothing runs in the background; the pool belongs to the backend, which ends it. */
-  async close(): Promise<void> {}
+  /** Waits for a background promotion pass to stop; the pool belongs to the backend, which ends it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.promoting;
+  }
 
   /** What the tables were built with: the indexed and the full-text fields of each type. */
   private configFingerprint(): string {

@@ -69,7 +69,36 @@ const POSITION_BYTES = 2;
  * 256 positions, lexemes over 2,047 bytes are left out, and so are lexemes and positions past about 1 MB of tsvector (its text, entries and positions counted as PostgreSQL stores them).
  */
 export function documentVector(body: string): string {
-  if (body === '') return '';
+  return documentVectorOf(body).text;
+}
+
+/** A document's tsvector input text, and what bounds its one-term scores (`scoreBound`). */
+export interface DocumentVector {
+  text: string;
+  /** Positions per lexeme, as PostgreSQL will store them. */
+  positions: ReadonlyMap<string, number>;
+  /** Positions of the document as `ts_rank_cd` counts them (a lexeme without positions counts 1). */
+  total: number;
+}
+
+/**
+ * For a one-lexeme tsquery, `ts_rank_cd(tsv, q, 1)` is the sum of the float4 0.1 (weight D) over the
+ * lexeme's positions, divided by ln(1 + the document's positions), in double, then rounded to float4. So
+ * this is the score of a lexeme with `positions` positions before that rounding, to about 1e-13 (the
+ * sum, the log and the division; the writers bracket it by ±1e-12). A lexeme without positions is scored by rules not copied here: Infinity, so it
+ * is never filtered out. Champion lists use it to skip postings that cannot beat their term's frontier;
+ * a test checks it against PostgreSQL's own ts_rank_cd.
+ */
+export function scoreBound(positions: number, total: number): number {
+  return positions === 0 ? Infinity : (WEIGHT_D * positions) / Math.log(total + 1);
+}
+
+/** The default weight of an unlabelled position, as `ts_rank_cd` holds it: 0.1 as a float4. */
+const WEIGHT_D = Math.fround(0.1);
+
+/** `documentVector`, with the bound of its one-term scores. */
+export function documentVectorOf(body: string): DocumentVector {
+  if (body === '') return { text: '', positions: new Map(), total: 0 };
   const positions = new Map<string, number[]>();
   let bytes = 0;
   let at = 0;
@@ -90,7 +119,13 @@ export function documentVector(body: string): string {
   }
   const parts: string[] = [];
   for (const [term, list] of positions) parts.push(`${quoteLexeme(term)}:${list.join(',')}`);
-  return parts.join(' ');
+  const counts = new Map<string, number>();
+  let total = 0;
+  for (const [term, list] of positions) {
+    counts.set(term, list.length);
+    total += Math.max(1, list.length);
+  }
+  return { text: parts.join(' '), positions: counts, total };
 }
 
 /** A lexeme in tsvector/tsquery input syntax. */
