@@ -153,7 +153,7 @@ export class PgProjectionQueries {
   async ranked(type: string, query: FindQuery, full: boolean): Promise<Array<string | ObjectRecord>> {
     const tsquery = textQuery(query.text!);
     if (tsquery === undefined) return [];
-    const term = query.filter.length === 0 ? singleLexeme(tsquery) : undefined;
+    const term = query.filter.length === 0 && !query.unranked ? singleLexeme(tsquery) : undefined;
     if (term !== undefined && (await this.tracked.has(type, term))) {
       const rows = await championPage(this.db, this.t, type, term, query.offset ?? 0, query.limit, full ? RECORD_COLUMNS : 'o.sid');
       this.paths.champions += rows ? 1 : 0;
