@@ -190,6 +190,19 @@ if (url) {
       expect(after.gin - before.gin).to.equal(6);
     });
 
+    it('an unranked find of a term with a list gives the matches in creation order, not the ranked page', async () => {
+      const h = await host(schemas.freshUrl());
+      await createDocs(h, 'd', 300, bodies(7));
+      await h.projections.rebuild(h.log);
+      expect(await readyTerms(h)).to.include('the');
+      const unranked = await h.projections.find('doc', { text: 'the', unranked: true, limit: 20, filter: [] }, false);
+      const inOrder = await h.log.pool.query(
+        `SELECT sid FROM "${h.log.schema}".objects WHERE type = 'doc' AND tsv @@ 'the'::tsquery ORDER BY id LIMIT 20`,
+      );
+      expect(unranked.items).to.deep.equal(inOrder.rows.map((r) => r.sid));
+      expect(unranked.items).to.not.deep.equal(await exactPage(h, 'the', 20, 0));
+    });
+
     it('falls back to GIN past the lists, and a page from the lists is cut where GIN cuts it', async () => {
       const h = await host(schemas.freshUrl());
       await createDocs(h, 'd', 400, bodies(7));
