@@ -4,6 +4,7 @@ const Database = require('better-sqlite3');
 const { DocGenerator } = require('../dist/bench/data');
 const { FullTextProjection } = require('../dist/projections/sqlite/fulltext');
 const { ensureProjectionTables, LIVE, typeTable } = require('../dist/projections/sqlite/tables');
+(async () => {
 const N = Number(process.argv[2] ?? 200000);
 const schema = { types: { doc: { text: ['title', 'body'] } } };
 const db = new Database(':memory:');
@@ -11,11 +12,12 @@ ensureProjectionTables(db, LIVE);
 const gen = new DocGenerator(9);
 let fts = new FullTextProjection(db, schema, LIVE);
 let t = Date.now();
-fts.startBulk();
+fts.startBulk(N);
 db.transaction(() => { for (let i = 1; i <= N; i++) fts.index('doc', i, gen.doc(i), true); })();
 const indexMs = Date.now() - t;
 t = Date.now();
-db.transaction(() => fts.finishBulk())();
+const bulkLists = await fts.finishBulk();
+db.transaction(() => fts.writeBulk(bulkLists))();
 console.log(`bulk: ${N} docs indexed in ${indexMs} ms (incl. collecting champions), lists written in ${Date.now() - t} ms, ` +
   `${db.prepare(`SELECT count(*) FROM ${typeTable(LIVE.championPrefix, 'doc')}`).pluck().get()} rows`);
 {
@@ -44,3 +46,4 @@ for (let r = 0; r < rounds; r++) {
 }
 const med = (a) => a.sort((x, y) => x - y)[a.length >> 1];
 console.log(`index 1,000 appended docs: with lists ${med(withLists).toFixed(1)} ms, without ${med(without).toFixed(1)} ms (median of ${rounds})`);
+})();

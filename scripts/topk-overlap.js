@@ -6,15 +6,17 @@ const { DocGenerator } = require('../dist/bench/data');
 const { FullTextProjection } = require('../dist/projections/sqlite/fulltext');
 const { ChampionLists, TRACKED_DF } = require('../dist/projections/sqlite/champions');
 const { ensureProjectionTables, ftsTable, LIVE } = require('../dist/projections/sqlite/tables');
+(async () => {
 const N = Number(process.argv[2] ?? 200000), TERMS = Number(process.argv[3] ?? 40);
 const schema = { types: { doc: { text: ['title', 'body'] } } };
 const db = new Database(':memory:');
 ensureProjectionTables(db, LIVE);
 const gen = new DocGenerator(21);
 const fts = new FullTextProjection(db, schema, LIVE);
-fts.startBulk();
+fts.startBulk(N);
 db.transaction(() => { for (let i = 1; i <= N; i++) fts.index('doc', i, gen.doc(i), true); })();
-db.transaction(() => fts.finishBulk())();
+const bulkLists = await fts.finishBulk();
+db.transaction(() => fts.writeBulk(bulkLists))();
 fts.optimize();
 // a tenth more appended inline, and 1% deleted, after the lists were built
 const more = new FullTextProjection(db, schema, LIVE);
@@ -38,3 +40,4 @@ const q = (a, p) => a.sort((x, y) => x - y)[Math.min(a.length - 1, Math.floor(p 
 console.log(`${N} docs (+10% appended, 1% deleted after the lists were built), ${terms.length} most frequent terms (df ${terms.at(-1)?.doc}..${terms[0]?.doc}):`);
 console.log(`  served by the lists ${served}/${terms.length}; overlap@20 with FTS5 exact BM25 ${(overlap / Math.max(1, served)).toFixed(3)}`);
 console.log(`  lists p50 ${q(listMs, 0.5).toFixed(2)} ms, max ${q(listMs, 1).toFixed(2)} ms; FTS5 ORDER BY rank, rowid p50 ${q(ftsMs, 0.5).toFixed(1)} ms, max ${q(ftsMs, 1).toFixed(1)} ms`);
+})();
