@@ -1,22 +1,12 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openStore, type Store } from '../../src';
+import { openStore } from '../../src';
 import { copyLog, exportTree } from '../../src/migrate';
 import { filesUnder } from '../../src/log/personal/erased-scan';
 import { tempDir } from '../helpers/temp';
 import { PERSONAL_SCHEMA } from '../conformance/erasure';
-
-/** Distinctive personal values of the erased object, and the FTS terms its name becomes. */
-const TARGET = {
-  name: 'Xylophrax Quendelmoor',
-  email: 'xylophrax.quendelmoor@erase-test.example',
-  phone: '+99 0123 456 789',
-  country: 'be',
-  bio: 'tends bees',
-};
-const OLD_EMAIL = 'old.xylophrax@erase-test.example';
-const NEEDLES = [TARGET.name, TARGET.email, TARGET.phone, OLD_EMAIL, 'Xylophrax', 'Quendelmoor', 'xylophrax', 'quendelmoor'];
+import { NEEDLES, TARGET, fillWithTarget } from './erase-target';
 
 /** Every needle found in the files under `paths`: `file: needle`. */
 function grep(paths: string[], needles = NEEDLES): string[] {
@@ -26,18 +16,6 @@ function grep(paths: string[], needles = NEEDLES): string[] {
     for (const needle of needles) if (bytes.includes(Buffer.from(needle, 'utf8'))) hits.push(`${path.basename(file)}: ${needle}`);
   }
   return hits;
-}
-
-async function fill(store: Store): Promise<void> {
-  const users = store.collection('user');
-  for (let i = 0; i < 300; i++) {
-    await users._new({ name: `Filler Person ${i}`, email: `filler${i}@example.org`, phone: `+32 ${i}`, country: i % 2 ? 'be' : 'nl', bio: `note ${i}` }, { sid: `f${i}` });
-  }
-  await users._new({ ...TARGET, email: OLD_EMAIL }, { sid: 'target' });
-  await users._update('target', { email: TARGET.email });
-  for (let i = 0; i < 50; i++) await users._update(`f${i}`, { bio: `updated ${i}` });
-  // make sure the full-text index has indexed the target (it is filled in batches after commit)
-  expect((await users._find({ text: 'quendelmoor' })).items).to.deep.equal(['target']);
 }
 
 for (const backend of ['sqlite', 'file'] as const) {
@@ -50,7 +28,7 @@ for (const backend of ['sqlite', 'file'] as const) {
       const storeDir = path.join(root, 'store');
       let store = await openStore(url, { schema: PERSONAL_SCHEMA, durability: 'full' });
       try {
-        await fill(store);
+        await fillWithTarget(store);
         expect(grep([storeDir]).length, 'the scan sees plaintext in the projections before the erase').to.be.greaterThan(0);
         await store.collection('user')._erase('target', { reason: 'byte-scan test' });
         expect(grep([storeDir]), 'store files while open, right after the erase').to.deep.equal([]);

@@ -3,29 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { copyLog } from '../../src/migrate';
 import { tempDir } from '../helpers/temp';
-import { openStore, type Store } from '../../src';
+import { openStore } from '../../src';
 import { PgSchemas, pgUrl } from '../backends/postgres/pg-fixture';
 import { grepRelations, schemaRelationFiles } from '../backends/postgres/relation-files';
 import { PERSONAL_SCHEMA, rawEvents } from '../conformance/erasure';
+import { NEEDLES, TARGET, fillWithTarget } from './erase-target';
 
-/** Distinctive personal values of the erased object, and the full-text lexemes its name and bio become. */
-const TARGET = { name: 'Xylophrax Quendelmoor', email: 'xylophrax.quendelmoor@erase-test.example', phone: '+99 0123 456 789', country: 'be', bio: 'tends bees' };
-const OLD_EMAIL = 'old.xylophrax@erase-test.example';
-const NEEDLES = [TARGET.name, TARGET.email, TARGET.phone, OLD_EMAIL, 'Xylophrax', 'Quendelmoor', 'xylophrax', 'quendelmoor'];
 /** A live object's values: the scan must keep finding them (it sees plaintext where there is some). */
 const LIVE = { name: 'Ombretta Vasquillion', email: 'ombretta.vasquillion@erase-test.example' };
-
-async function fill(store: Store): Promise<void> {
-  const users = store.collection('user');
-  for (let i = 0; i < 300; i++) {
-    await users._new({ name: `Filler Person ${i}`, email: `filler${i}@example.org`, phone: `+32 ${i}`, country: i % 2 ? 'be' : 'nl', bio: `note ${i}` }, { sid: `f${i}` });
-  }
-  await users._new({ ...TARGET, email: OLD_EMAIL }, { sid: 'target' });
-  await users._update('target', { email: TARGET.email });
-  await users._new(LIVE, { sid: 'live' });
-  for (let i = 0; i < 50; i++) await users._update(`f${i}`, { bio: `updated ${i}` });
-  expect((await users._find({ text: 'quendelmoor' })).items).to.deep.equal(['target']);
-}
 
 const base = pgUrl();
 if (base) {
@@ -39,7 +24,7 @@ if (base) {
       const schema = new URL(url).searchParams.get('schema')!;
       const store = await openStore(url, { schema: PERSONAL_SCHEMA, durability: 'full' });
       try {
-        await fill(store);
+        await fillWithTarget(store, LIVE);
         const keyIds = new Set((await rawEvents(store)).filter((e) => e.sid === 'target').map((e) => (e.data.email as { $enc: string }).$enc.split(':')[0]));
         const keyRows = await schemas.sql(`SELECT key FROM "${schema}".osis_keys WHERE id = ANY($1::text[])`, [[...keyIds]]);
         expect(keyRows).to.have.length(keyIds.size).and.to.have.length.greaterThan(0);
@@ -76,7 +61,7 @@ if (base) {
       const url = schemas.freshUrl();
       const schema = new URL(url).searchParams.get('schema')!;
       try {
-        await fill(source);
+        await fillWithTarget(source, LIVE);
         await source.collection('user')._erase('target', { reason: 'before the copy' });
         await copyLog(source, url, { durability: 'normal' });
       } finally {
